@@ -1,0 +1,126 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Config } from './config.ts';
+import { AppError } from './errors.ts';
+import { ErrorEnvelope } from './http/schemas.ts';
+import { catalogueRoutes } from './modules/catalogue/routes.ts';
+import { seedDemo } from './modules/demo/seed.ts';
+import { hubRoutes } from './modules/hub/routes.ts';
+import { ingestRoutes } from './modules/ingest/routes.ts';
+import { organisationRoutes } from './modules/organisations/routes.ts';
+import { queryRoutes } from './modules/query/routes.ts';
+import { openPlatform, type Platform } from './platform.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    platform: Platform;
+  }
+}
+
+/** Maps Fastify's own error codes to the platform's stable ones. */
+function fastifyErrorToApp(err: FastifyError): AppError | null {
+  if (err.validation) return new AppError('VALIDATION_FAILED', { reason: `${err.validationContext ?? 'request'} ${err.message.replace(/^(querystring|body|params|headers)\s*/, '')}` });
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError('BODY_TOO_LARGE', { reason: 'The JSON body is larger than 1 MiB; send data files to /datasets/:code/records' });
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AppError('UNSUPPORTED_MEDIA_TYPE', { type: err.message.split(': ').pop() });
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new AppError('MALFORMED_BODY', { format: 'JSON', reason: err.message });
+  }
+  if (err instanceof SyntaxError || err.statusCode === 400) return new AppError('MALFORMED_BODY', { format: 'JSON', reason: err.message });
+  return null;
+}
+
+/**
+ * Builds the HTTP server in three stages: infrastructure (config, Store, Lake, logger), domain services,
+ * then routes under /api/v1, operations endpoints and the web shell.
+ */
+export async function buildApp(config: Config, opts: { platform?: Platform; storeSchema?: string; seed?: boolean } = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    bodyLimit: 1024 * 1024,
+    requestTimeout: 0,
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, useDefaults: true, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Stage 1: infrastructure.
+  const platform = opts.platform ?? (await openPlatform(config, { storeSchema: opts.storeSchema }));
+  app.decorate('platform', platform);
+  if (!opts.platform) app.addHook('onClose', async () => platform.close());
+  if (opts.seed !== false && config.demo !== 'none') await seedDemo(platform, config.demo, { onlyIfEmpty: true, log: (m) => app.log.info(m) });
+
+  app.addSchema(ErrorEnvelope);
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const appErr = err instanceof AppError ? err : fastifyErrorToApp(err);
+    if (appErr && appErr.status < 500) {
+      req.log.info({ code: appErr.code }, appErr.message);
+      return reply.code(appErr.status).send({ error: { code: appErr.code, message: appErr.message, ...(appErr.details ? { details: appErr.details } : {}) } });
+    }
+    req.log.error({ err }, 'request failed');
+    const e = appErr ?? new AppError('INTERNAL', { requestId: req.id });
+    return reply.code(e.status).send({ error: { code: e.code, message: e.code === 'INTERNAL' ? new AppError('INTERNAL', { requestId: req.id }).message : e.message } });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    if (req.url.startsWith('/api/') || !existsSync(join(config.webDir, 'index.html')) || req.method !== 'GET') {
+      return reply.code(404).send({ error: { code: 'NOT_FOUND', message: new AppError('NOT_FOUND', { method: req.method, url: req.url.split('?')[0] }).message } });
+    }
+    return reply.type('text/html; charset=utf-8').sendFile('index.html');
+  });
+
+  const { metrics } = platform;
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.httpDuration.observe(
+      { method: req.method, route: req.routeOptions.url ?? 'unmatched', status: `${Math.floor(reply.statusCode / 100)}xx` },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: '数字厦门 Digital Xiamen — data hub API', version: '1.0.0', description: 'Catalogue, ingest and query of the municipal data hub.' },
+      tags: ['hub', 'organisations', 'catalogue', 'ingest', 'query'].map((name) => ({ name })),
+    },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+
+  // Stage 2 and 3: domain routes, each module a plugin given the services it depends on.
+  await app.register(
+    async (api) => {
+      await api.register(hubRoutes, { hub: platform.hub });
+      await api.register(organisationRoutes, { orgs: platform.orgs });
+      await api.register(catalogueRoutes, { catalogue: platform.catalogue });
+      await api.register(queryRoutes, { query: platform.query, maxPageSize: config.maxPageSize });
+      await api.register(ingestRoutes, { ingest: platform.ingest, lake: platform.lake, catalogue: platform.catalogue });
+    },
+    { prefix: '/api/v1' },
+  );
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+    try {
+      await platform.lake.ping();
+      await platform.store.db.selectFrom('organisations').select('code').limit(1).execute();
+      return { status: 'ready', store: platform.store.dialect, lake: 'duckdb' };
+    } catch (e) {
+      return reply.code(503).send({ error: { code: 'LAKE_UNAVAILABLE', message: (e as Error).message } });
+    }
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+    const s = await platform.hub.summary();
+    metrics.lakeBytes.set(s.lakeBytes);
+    metrics.validRecords.set(s.validRecords);
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  if (existsSync(config.webDir)) {
+    await app.register(fastifyStatic, { root: config.webDir, prefix: '/', wildcard: false, index: ['index.html'] });
+  }
+  return app;
+}

@@ -1,0 +1,185 @@
+#!/usr/bin/env node
+import { createReadStream, statSync } from 'node:fs';
+import { extname } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Command, InvalidArgumentError } from 'commander';
+import cliProgress from 'cli-progress';
+import { buildApp } from '../app.ts';
+import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { AppError } from '../errors.ts';
+import { resetDemo, seedDemo } from '../modules/demo/seed.ts';
+import type { SourceFormat } from '../modules/ingest/sources/spool.ts';
+import type { IngestMode } from '../modules/ingest/service.ts';
+import { openPlatform, type Platform } from '../platform.ts';
+
+const FORMAT_BY_EXT: Record<string, SourceFormat> = { '.csv': 'csv', '.txt': 'csv', '.ndjson': 'ndjson', '.jsonl': 'ndjson', '.json': 'json', '.parquet': 'parquet', '.xlsx': 'xlsx' };
+
+function config(): Config {
+  return loadConfig();
+}
+
+async function withPlatform<T>(fn: (p: Platform) => Promise<T>): Promise<T> {
+  const p = await openPlatform(config());
+  try {
+    return await fn(p);
+  } finally {
+    await p.close();
+  }
+}
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number ≥ 1');
+  return n;
+}
+
+const program = new Command();
+program.name('xmcity').description('数字厦门 Digital Xiamen — city data hub command line').version('0.1.0');
+
+program
+  .command('serve')
+  .description('run the HTTP server and web console (seeds demo data into an empty data directory)')
+  .action(async () => {
+    const cfg = config();
+    const app = await buildApp(cfg);
+    const close = async () => {
+      await app.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', close);
+    process.once('SIGTERM', close);
+    await app.listen({ host: cfg.host, port: cfg.port });
+  });
+
+program
+  .command('import')
+  .description('import a data file into a dataset: CSV (UTF-8 or GBK/GB18030), NDJSON, JSON array, Parquet or XLSX')
+  .argument('<file>', 'the file to import')
+  .requiredOption('-d, --dataset <code>', 'dataset resource code, e.g. XM-03-SCJGJ-00001')
+  .option('-f, --format <format>', 'csv | ndjson | json | parquet | xlsx (default: from the file extension)')
+  .option('-m, --mode <mode>', 'append | upsert | delete', 'append')
+  .option('-k, --key <idempotencyKey>', 'batch id: a retried import with the same key is applied once')
+  .option('--sheet <name>', 'XLSX worksheet (default: the first)')
+  .option('--no-progress', 'no progress bar')
+  .action(async (file: string, o: { dataset: string; format?: string; mode: string; key?: string; sheet?: string; progress: boolean }) => {
+    const format = (o.format ?? FORMAT_BY_EXT[extname(file).toLowerCase()]) as SourceFormat | undefined;
+    if (!format) throw new AppError('UNKNOWN_FORMAT', { format: extname(file) || '(none)', allowed: 'csv, ndjson, json, parquet, xlsx (use --format)' });
+    const size = statSync(file).size;
+    await withPlatform(async (p) => {
+      const interactive = o.progress && process.stderr.isTTY;
+      const bar = new cliProgress.SingleBar(
+        { format: '{phase} |{bar}| {percentage}% · {rate} · ETA {eta_formatted}', hideCursor: true, stream: process.stderr, etaBuffer: 50 },
+        cliProgress.Presets.shades_classic,
+      );
+      const started = performance.now();
+      let read = 0;
+      let lines = 0;
+      let phase = '读取 reading ';
+      const rate = () => {
+        const secs = (performance.now() - started) / 1000;
+        const avgLine = lines ? read / lines : 0;
+        const mbps = read / 1e6 / Math.max(secs, 1e-3);
+        return avgLine ? `${Math.round(read / avgLine / Math.max(secs, 1e-3)).toLocaleString('en')} rows/s · ${mbps.toFixed(0)} MB/s` : `${mbps.toFixed(0)} MB/s`;
+      };
+      if (interactive) bar.start(size, 0, { phase, rate: '' });
+      const counter = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          read += chunk.length;
+          if (lines < 100_000) for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
+          if (interactive) bar.update(read, { phase, rate: rate() });
+          cb(null, chunk);
+        },
+      });
+      const source = createReadStream(file, { highWaterMark: 1 << 20 });
+      const piped = pipeline(source, counter).catch(() => undefined);
+      try {
+        const r = await p.ingest.ingest({
+          dataset: o.dataset,
+          format,
+          mode: o.mode as IngestMode,
+          body: counter,
+          idempotencyKey: o.key ?? null,
+          source: 'cli',
+          sheet: o.sheet,
+          onValidateProgress: (f) => {
+            phase = '校验 validating';
+            if (interactive) bar.update(Math.round(f * size), { phase, rate: '' });
+          },
+        });
+        await piped;
+        if (interactive) {
+          bar.update(size, { phase: '完成 done     ', rate: '' });
+          bar.stop();
+        }
+        const secs = (performance.now() - started) / 1000;
+        process.stdout.write(
+          `${r.replayed ? 'replayed (already applied)' : 'committed'} batch ${r.batchId} (seq ${r.seq}) into ${o.dataset}\n` +
+            `  accepted ${r.accepted.toLocaleString('en')} · valid ${r.valid.toLocaleString('en')} · invalid ${r.invalid.toLocaleString('en')}` +
+            `${r.deleted ? ` · deleted ${r.deleted.toLocaleString('en')}` : ''}\n` +
+            `  ${secs.toFixed(2)} s · ${Math.round(r.accepted / secs).toLocaleString('en')} rows/s · ${(size / 1e6 / secs).toFixed(1)} MB/s\n`,
+        );
+      } catch (e) {
+        if (interactive) bar.stop();
+        source.destroy();
+        throw e;
+      }
+    });
+  });
+
+program
+  .command('demo')
+  .description('seed demo data (departments, systems, datasets with generated records)')
+  .option('--reset', 'remove existing catalogue and records first')
+  .option('--size <size>', 'small | full', 'full')
+  .action(async (o: { reset?: boolean; size: string }) => {
+    if (o.size !== 'small' && o.size !== 'full') throw new InvalidArgumentError('--size is small or full');
+    await withPlatform(async (p) => {
+      const log = (m: string) => process.stdout.write(`${m}\n`);
+      if (o.reset) await resetDemo(p, o.size as 'full', log);
+      else if (!(await seedDemo(p, o.size as 'full', { onlyIfEmpty: true, log }))) log('the hub already has data; use --reset to rebuild it');
+    });
+  });
+
+program
+  .command('datasets')
+  .description('list the resource catalogue')
+  .action(async () => {
+    await withPlatform(async (p) => {
+      for (const d of await p.catalogue.all()) {
+        process.stdout.write(`${d.code.padEnd(22)} ${String(d.validRecords).padStart(12)} valid ${String(d.invalidRecords).padStart(9)} invalid  ${d.name}\n`);
+      }
+    });
+  });
+
+program
+  .command('query')
+  .description('read records of a dataset (filter language as in the API)')
+  .argument('<dataset>', 'dataset code')
+  .option('--filter <expr>', "e.g. district = '350203' and capital >= 100")
+  .option('--q <text>', 'text search')
+  .option('--fields <list>', 'comma-separated fields')
+  .option('--sort <list>', 'comma-separated; - for descending')
+  .option('--limit <n>', 'rows', positiveInt, 20)
+  .option('--format <f>', 'json | ndjson | csv', 'json')
+  .action(async (code: string, o: { filter?: string; q?: string; fields?: string; sort?: string; limit: number; format: string }) => {
+    await withPlatform(async (p) => {
+      if (o.format === 'json') {
+        const r = await p.query.records(code, { ...o, total: 'exact' });
+        process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+        return;
+      }
+      if (o.format !== 'csv' && o.format !== 'ndjson') throw new AppError('UNKNOWN_FORMAT', { format: o.format, allowed: 'json, ndjson, csv' });
+      const { stream } = await p.query.export(code, o, o.format);
+      for await (const chunk of stream) process.stdout.write(chunk);
+    });
+  });
+
+program.parseAsync().catch((e: unknown) => {
+  if (e instanceof AppError || e instanceof ConfigError || e instanceof InvalidArgumentError) {
+    process.stderr.write(`xmcity: ${e instanceof AppError ? `${e.code}: ` : ''}${e.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`xmcity: ${(e as Error)?.stack ?? String(e)}\n`);
+  process.exit(1);
+});

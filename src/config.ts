@@ -1,0 +1,126 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+/** Which demo data set to seed into an empty data directory. */
+export type DemoSize = 'none' | 'small' | 'full';
+
+/** The platform's configuration, parsed once at start-up from the environment and an optional JSON file. */
+export interface Config {
+  /** Directory for the embedded SQLite Store, the DuckDB Lake and temporary spool files. */
+  dataDir: string;
+  /** PostgreSQL connection string for the Store; when unset the embedded SQLite file is used. */
+  databaseUrl: string | null;
+  /** HTTP listen address. */
+  host: string;
+  /** HTTP listen port. */
+  port: number;
+  /** Log level for pino ('fatal' … 'trace', or 'silent'). */
+  logLevel: string;
+  /** Demo data seeded on first start with an empty data directory. */
+  demo: DemoSize;
+  /** Largest accepted ingest body or file, in bytes. */
+  maxIngestBytes: number;
+  /** Longest accepted single record (line) in an ingest body, in bytes. */
+  maxLineBytes: number;
+  /** Memory the Lake engine may use before spilling to disk, e.g. '2GB'. */
+  lakeMemoryLimit: string;
+  /** Worker threads for the Lake engine (defaults to the number of cores). */
+  lakeThreads: number | null;
+  /** Largest page a query may ask for. */
+  maxPageSize: number;
+  /** Largest offset a query may use before it must page by cursor. */
+  maxOffset: number;
+  /** Directory of the built web shell, served at '/'. */
+  webDir: string;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Raised at start-up when a setting is missing or malformed; names the variable. */
+export class ConfigError extends Error {}
+
+type Source = Record<string, string | undefined>;
+
+function str(src: Source, key: string, fallback: string): string {
+  const v = src[key];
+  return v === undefined || v === '' ? fallback : v;
+}
+
+function int(src: Source, key: string, fallback: number, min: number, max: number): number {
+  const raw = src[key];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${key}=${JSON.stringify(raw)} is not a whole number between ${min} and ${max}`);
+  }
+  return n;
+}
+
+function bytes(src: Source, key: string, fallback: number): number {
+  const raw = src[key];
+  if (raw === undefined || raw === '') return fallback;
+  const m = /^(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib|tb|tib)?$/i.exec(raw.trim());
+  if (!m) throw new ConfigError(`${key}=${JSON.stringify(raw)} is not a size (e.g. 512MB, 10GiB, 1048576)`);
+  const unit = (m[2] ?? 'b').toLowerCase();
+  const mult: Record<string, number> = { b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1024 ** 2, gb: 1e9, gib: 1024 ** 3, tb: 1e12, tib: 1024 ** 4 };
+  return Math.floor(Number(m[1]) * mult[unit]);
+}
+
+function oneOf<T extends string>(src: Source, key: string, allowed: readonly T[], fallback: T): T {
+  const raw = src[key];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${key}=${JSON.stringify(raw)} must be one of: ${allowed.join(', ')}`);
+  }
+  return raw as T;
+}
+
+/**
+ * Builds the typed configuration from environment variables (XMCITY_*, DATABASE_URL, PORT, HOST) layered
+ * over an optional JSON file named by XMCITY_CONFIG; fails fast with the offending key named.
+ */
+export function loadConfig(opts: { env?: Source; cwd?: string } = {}): Config {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  let file: Source = {};
+  const configPath = env.XMCITY_CONFIG;
+  if (configPath) {
+    const p = resolve(cwd, configPath);
+    if (!existsSync(p)) throw new ConfigError(`XMCITY_CONFIG=${configPath}: file not found`);
+    try {
+      const parsed: unknown = JSON.parse(readFileSync(p, 'utf8'));
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+      file = Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, v === null ? undefined : String(v)]));
+    } catch (e) {
+      throw new ConfigError(`XMCITY_CONFIG=${configPath}: not a JSON object of settings (${(e as Error).message})`);
+    }
+    const known = new Set(KNOWN_KEYS);
+    for (const k of Object.keys(file)) if (!known.has(k)) throw new ConfigError(`${configPath}: unknown setting ${k}`);
+  }
+  const src: Source = { ...file, ...Object.fromEntries(Object.entries(env).filter(([k]) => KNOWN_KEYS.includes(k))) };
+  const logLevel = str(src, 'XMCITY_LOG_LEVEL', 'info');
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`XMCITY_LOG_LEVEL=${logLevel} must be one of ${LOG_LEVELS.join(', ')}`);
+  const dbUrl = str(src, 'DATABASE_URL', '');
+  if (dbUrl && !/^postgres(ql)?:\/\//.test(dbUrl)) throw new ConfigError('DATABASE_URL must start with postgres:// or postgresql://');
+  const threads = src.XMCITY_LAKE_THREADS ? int(src, 'XMCITY_LAKE_THREADS', 1, 1, 1024) : null;
+  return {
+    dataDir: resolve(cwd, str(src, 'XMCITY_DATA_DIR', 'data')),
+    databaseUrl: dbUrl || null,
+    host: str(src, 'HOST', '127.0.0.1'),
+    port: int(src, 'PORT', 3000, 0, 65535),
+    logLevel,
+    demo: oneOf(src, 'XMCITY_DEMO', ['none', 'small', 'full'] as const, 'full'),
+    maxIngestBytes: bytes(src, 'XMCITY_MAX_INGEST_BYTES', 20 * 1024 ** 3),
+    maxLineBytes: bytes(src, 'XMCITY_MAX_LINE_BYTES', 1024 ** 2),
+    lakeMemoryLimit: str(src, 'XMCITY_LAKE_MEMORY', '1GB'),
+    lakeThreads: threads,
+    maxPageSize: int(src, 'XMCITY_MAX_PAGE', 10_000, 1, 1_000_000),
+    maxOffset: int(src, 'XMCITY_MAX_OFFSET', 100_000, 0, 100_000_000),
+    webDir: resolve(cwd, str(src, 'XMCITY_WEB_DIR', 'web/dist')),
+  };
+}
+
+const KNOWN_KEYS = [
+  'XMCITY_DATA_DIR', 'DATABASE_URL', 'HOST', 'PORT', 'XMCITY_LOG_LEVEL', 'XMCITY_DEMO', 'XMCITY_MAX_INGEST_BYTES',
+  'XMCITY_MAX_LINE_BYTES', 'XMCITY_LAKE_MEMORY', 'XMCITY_LAKE_THREADS', 'XMCITY_MAX_PAGE', 'XMCITY_MAX_OFFSET', 'XMCITY_WEB_DIR',
+];

@@ -1,0 +1,55 @@
+/** Every stable error code the platform answers with: HTTP status and a message template. */
+export const ERRORS = {
+  VALIDATION_FAILED: { status: 400, message: 'The request is not valid: {reason}' },
+  BAD_FILTER: { status: 400, message: 'The filter could not be read: {reason}' },
+  BAD_SORT: { status: 400, message: 'Cannot sort by {field}: {reason}' },
+  BAD_AGGREGATE: { status: 400, message: 'The aggregate request is not valid: {reason}' },
+  BAD_CURSOR: { status: 400, message: 'The cursor is not valid for this query; start again without it' },
+  OFFSET_TOO_LARGE: { status: 400, message: 'offset {offset} is over the limit of {max}; page with the cursor instead' },
+  UNKNOWN_FIELD: { status: 400, message: 'Dataset {dataset} has no field named {field}' },
+  UNKNOWN_FORMAT: { status: 400, message: 'Unknown format {format}; use one of {allowed}' },
+  SCHEMA_MISMATCH: { status: 400, message: 'The data does not match the schema of {dataset}: {reason}' },
+  MALFORMED_BODY: { status: 400, message: 'The body could not be read as {format}: {reason}' },
+  BAD_ENCODING: { status: 400, message: '{reason}' },
+  EMPTY_BODY: { status: 400, message: 'The body is empty; send at least a header or one record' },
+  MALFORMED_JSON: { status: 400, message: '{reason}' },
+  BAD_PARQUET: { status: 400, message: '{reason}' },
+  BAD_XLSX: { status: 400, message: '{reason}' },
+  PRIMARY_KEY_REQUIRED: { status: 400, message: 'Mode {mode} needs a dataset with a primary key; {dataset} has none' },
+  FIELD_EXISTS: { status: 409, message: 'Dataset {dataset} already has a field named {field}' },
+  DATASET_NOT_FOUND: { status: 404, message: 'No dataset with code {code}' },
+  ORGANISATION_NOT_FOUND: { status: 404, message: 'No organisation with code {code}' },
+  SYSTEM_NOT_FOUND: { status: 404, message: 'No connected system with code {code}' },
+  BATCH_NOT_FOUND: { status: 404, message: 'No batch {batch} in dataset {dataset}' },
+  NOT_FOUND: { status: 404, message: 'No route {method} {url}' },
+  IDEMPOTENCY_CONFLICT: { status: 409, message: 'Idempotency-Key {key} was used for a different request on {dataset}' },
+  BATCH_IN_PROGRESS: { status: 409, message: 'A batch with Idempotency-Key {key} is still being applied; retry shortly' },
+  BODY_TOO_LARGE: { status: 413, message: '{reason}' },
+  LINE_TOO_LONG: { status: 413, message: '{reason}' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Content-Type {type} is not accepted here' },
+  LAKE_UNAVAILABLE: { status: 503, message: 'The data lake is not available: {reason}' },
+  INTERNAL: { status: 500, message: 'An internal error occurred; it has been logged with id {requestId}' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+/** A stable error code. */
+export type ErrorCode = keyof typeof ERRORS;
+
+/** An error with a stable code that the HTTP layer and the CLI turn into a clear answer. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, params: Record<string, unknown> = {}, details?: Record<string, unknown>) {
+    const tpl: string = ERRORS[code].message;
+    super(tpl.replace(/\{(\w+)\}/g, (_, k: string) => (params[k] === undefined ? `{${k}}` : String(params[k]))));
+    this.code = code;
+    this.status = ERRORS[code].status;
+    this.details = details;
+  }
+}
+
+/** Shorthand for raising a stable error. */
+export function fail(code: ErrorCode, params: Record<string, unknown> = {}, details?: Record<string, unknown>): never {
+  throw new AppError(code, params, details);
+}

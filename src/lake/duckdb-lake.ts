@@ -1,0 +1,561 @@
+import { mkdirSync, statSync, existsSync, createReadStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { AppError } from '../errors.ts';
+import type { FieldSpec } from '../modules/catalogue/types.ts';
+import type { Literal } from '../modules/query/filter.ts';
+import {
+  DUCK_TYPES, Params, bucketSql, csvLineSql, filterSql, ident, keysetSql, lit, orderSql, ruleExpr, tableName, textSearchSql, typedExpr,
+} from './duckdb-sql.ts';
+import type {
+  AggregatePlan, ChangeCursor, ChangeEntry, ExportFormat, Lake, LakeIngest, LakeIngestResult, LakeTableSpec, QuarantineEntry, SelectPlan, SelectResult, SortKey,
+} from './lake.ts';
+
+const CHUNK_TARGET = 256 * 1024;
+
+/** A small first-come queue that lets one holder at a time run. */
+class Mutex {
+  private tail: Promise<void> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(fn, fn);
+    this.tail = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    return next;
+  }
+}
+
+/** A fixed set of reader connections handed out one query at a time. */
+class ConnectionPool {
+  private idle: DuckDBConnection[];
+  private waiters: ((c: DuckDBConnection) => void)[] = [];
+  constructor(conns: DuckDBConnection[]) {
+    this.idle = conns;
+  }
+  async use<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+    const c = this.idle.pop() ?? (await new Promise<DuckDBConnection>((r) => this.waiters.push(r)));
+    try {
+      return await fn(c);
+    } finally {
+      const w = this.waiters.shift();
+      if (w) w(c);
+      else this.idle.push(c);
+    }
+  }
+  closeAll(): void {
+    for (const c of this.idle) c.closeSync();
+    this.idle = [];
+  }
+}
+
+function num(v: unknown): number {
+  return v === null || v === undefined ? 0 : Number(v);
+}
+
+/** Converts DuckDB's JSON-friendly values to API values by field type. */
+function outValue(f: FieldSpec | undefined, v: unknown): unknown {
+  if (v === null || v === undefined || !f) return v ?? null;
+  switch (f.type) {
+    case 'integer':
+    case 'decimal':
+      return Number(v);
+    case 'timestamp':
+      return `${String(v).replace(' ', 'T')}Z`;
+    case 'json':
+      return typeof v === 'string' ? JSON.parse(v) : v;
+    default:
+      return v;
+  }
+}
+
+/** Row values that go back into SQL as keyset literals: the JSON form of each key. */
+function keyLiteral(v: unknown): Literal {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return v;
+  return String(v);
+}
+
+/** The Lake on an embedded DuckDB database file. */
+export class DuckDbLake implements Lake {
+  private writeLock = new Mutex();
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly writer: DuckDBConnection,
+    private readonly readers: ConnectionPool,
+    private readonly file: string,
+    private readonly tmpDir: string,
+  ) {}
+
+  /** Opens (or creates) the lake file under dataDir. */
+  static async open(opts: { dataDir: string; memoryLimit: string; threads: number | null; file?: string }): Promise<DuckDbLake> {
+    mkdirSync(opts.dataDir, { recursive: true });
+    const file = opts.file ?? join(opts.dataDir, 'lake.duckdb');
+    const tmpDir = join(opts.dataDir, 'tmp', 'lake');
+    mkdirSync(tmpDir, { recursive: true });
+    const config: Record<string, string> = {
+      memory_limit: opts.memoryLimit,
+      temp_directory: tmpDir,
+      preserve_insertion_order: 'true',
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'true',
+    };
+    if (opts.threads) config.threads = String(opts.threads);
+    const instance = await DuckDBInstance.create(file, config);
+    const writer = await instance.connect();
+    await writer.run("SET enable_progress_bar = true; SET enable_progress_bar_print = false");
+    await writer.run(`
+      CREATE TABLE IF NOT EXISTS _batches (dataset VARCHAR NOT NULL, seq BIGINT NOT NULL, batch_id VARCHAR NOT NULL,
+        mode VARCHAR NOT NULL, idempotency_key VARCHAR, accepted BIGINT NOT NULL, valid BIGINT NOT NULL, invalid BIGINT NOT NULL, deleted BIGINT NOT NULL, "at" TIMESTAMP NOT NULL);
+      CREATE TABLE IF NOT EXISTS _quarantine (dataset VARCHAR NOT NULL, seq BIGINT NOT NULL, row_no BIGINT NOT NULL,
+        field VARCHAR, rule VARCHAR NOT NULL, value VARCHAR, errors JSON, record JSON);
+      CREATE TABLE IF NOT EXISTS _tombstones (dataset VARCHAR NOT NULL, seq BIGINT NOT NULL, key JSON NOT NULL);
+    `);
+    const readers: DuckDBConnection[] = [];
+    for (let i = 0; i < 4; i++) readers.push(await instance.connect());
+    return new DuckDbLake(instance, writer, new ConnectionPool(readers), file, tmpDir);
+  }
+
+  async ping(): Promise<void> {
+    await this.readers.use((c) => c.run('SELECT 1'));
+  }
+
+  async ensureTable(spec: LakeTableSpec): Promise<void> {
+    await this.writeLock.run(async () => {
+      const t = tableName(spec.code);
+      const cols = spec.fields.map((f) => `${ident(f.name)} ${DUCK_TYPES[f.type]}`);
+      await this.writer.run(`CREATE TABLE IF NOT EXISTS ${t} (${cols.join(', ')}, _seq BIGINT NOT NULL, _at TIMESTAMP NOT NULL)`);
+      const existing = await this.writer.runAndReadAll(
+        `SELECT column_name FROM duckdb_columns() WHERE table_name = ${lit(t.slice(1, -1))} AND schema_name = 'main'`,
+      );
+      const have = new Set(existing.getRowObjects().map((r) => String(r.column_name)));
+      for (const f of spec.fields) {
+        if (!have.has(f.name)) await this.writer.run(`ALTER TABLE ${t} ADD COLUMN ${ident(f.name)} ${DUCK_TYPES[f.type]}`);
+      }
+    });
+  }
+
+  async committedBatches(code: string, sinceSeq: number) {
+    return this.readers.use(async (c) => {
+      const r = await c.runAndReadAll(
+        'SELECT seq, batch_id, mode, idempotency_key, accepted, valid, invalid, epoch_ms("at") AS at_ms FROM _batches WHERE dataset = ? AND seq > ? ORDER BY seq',
+        [code, sinceSeq],
+      );
+      return r.getRowObjects().map((x) => ({
+        seq: num(x.seq), batchId: String(x.batch_id), mode: String(x.mode), idempotencyKey: x.idempotency_key === null ? null : String(x.idempotency_key), at: new Date(num(x.at_ms)), accepted: num(x.accepted), valid: num(x.valid), invalid: num(x.invalid),
+      }));
+    });
+  }
+
+  /** The source relation: one VARCHAR column per field (NULL for absent/empty), plus _row and _bad_line. */
+  private async sourceSql(req: LakeIngest, rejects: string): Promise<string> {
+    const { source, table } = req;
+    const fields = table.fields;
+    const path = lit(source.path);
+    if (source.format === 'csv') {
+      const cols = source.columns ?? [];
+      const colDefs = cols.map((c, i) => `${lit(`c${i}`)}: 'VARCHAR'`).join(', ');
+      const byField = new Map(cols.map((c, i) => [c.field, `c${i}`]));
+      const proj = fields.map((f) => (byField.has(f.name) ? `NULLIF(${ident(byField.get(f.name) as string)}, '') AS ${ident(f.name)}` : `NULL::VARCHAR AS ${ident(f.name)}`));
+      return `SELECT row_number() OVER () AS _row, false AS _bad_line, ${proj.join(', ')}
+        FROM read_csv(${path}, header = true, auto_detect = false, columns = {${colDefs}}, delim = ',', quote = '"', escape = '"',
+          strict_mode = true, max_line_size = ${Math.max(req.maxLineBytes, 1024)}, store_rejects = true,
+          rejects_table = ${lit(`${rejects}_e`)}, rejects_scan = ${lit(`${rejects}_s`)})`;
+    }
+    if (source.format === 'ndjson') {
+      const paths = `[${fields.map((f) => lit(f.name)).join(', ')}]`;
+      return `SELECT _row, _bad_line, ${fields.map((f, i) => `CASE WHEN NOT _bad_line THEN NULLIF(_l[${i + 1}], '') END AS ${ident(f.name)}`).join(', ')}
+        FROM (SELECT _row, _bad_line, CASE WHEN NOT _bad_line THEN json_extract_string(j, ${paths}) END AS _l
+          FROM (SELECT row_number() OVER () AS _row, j, NOT (json_valid(j) AND json_type(CASE WHEN json_valid(j) THEN j ELSE '0' END) = 'OBJECT') AS _bad_line
+            FROM read_csv(${path}, header = false, auto_detect = false, columns = {'j': 'VARCHAR'}, delim = E'\\x01', quote = '', escape = '',
+              max_line_size = ${Math.max(req.maxLineBytes, 1024)}, strict_mode = false)
+            WHERE j IS NOT NULL AND trim(j) <> ''))`;
+    }
+    const cols = source.columns ?? [];
+    const byField = new Map(cols.map((c) => [c.field, c.source]));
+    const proj = fields.map((f) =>
+      byField.has(f.name) ? `NULLIF(CAST(${ident(byField.get(f.name) as string)} AS VARCHAR), '') AS ${ident(f.name)}` : `NULL::VARCHAR AS ${ident(f.name)}`,
+    );
+    return `SELECT row_number() OVER () AS _row, false AS _bad_line, ${proj.join(', ')} FROM read_parquet(${path})`;
+  }
+
+  async ingest(req: LakeIngest): Promise<LakeIngestResult> {
+    return this.writeLock.run(() => this.ingestLocked(req));
+  }
+
+  private async ingestLocked(req: LakeIngest): Promise<LakeIngestResult> {
+    const c = this.writer;
+    const { table, mode, seq } = req;
+    const t = tableName(table.code);
+    const stg = `stg_${randomUUID().replace(/-/g, '')}`;
+    const rejects = `rej_${stg.slice(4, 16)}`;
+    const pk = table.primaryKey;
+    // In delete mode only the key is read and checked.
+    const checked = mode === 'delete' ? table.fields.filter((f) => pk.includes(f.name)) : table.fields;
+    const rules = checked.map((f) => `${ruleExpr(f, ident(f.name))} AS ${ident(`e__${f.name}`)}`);
+    const anyBad = ['_bad_line', ...checked.map((f) => `${ident(`e__${f.name}`)} IS NOT NULL`)].join(' OR ');
+    const errList = `[${checked.map((f) => `{'field': ${lit(f.name)}, 'rule': ${ident(`e__${f.name}`)}, 'value': ${ident(f.name)}}`).join(', ')}]`;
+    const rawRecord = `{${table.fields.map((f) => `${lit(f.name)}: ${ident(f.name)}`).join(', ')}}`;
+    const at = req.at.toISOString().replace('T', ' ').replace('Z', '');
+    let began = false;
+    const ticker = req.onProgress
+      ? setInterval(() => {
+          const pr = c.progress;
+          if (pr && pr.percentage >= 0) req.onProgress?.(Math.min(1, pr.percentage / 100));
+        }, 200)
+      : null;
+    try {
+      const src = await this.sourceSql(req, rejects);
+      await c.run('BEGIN TRANSACTION');
+      began = true;
+      await c.run(`CREATE TEMP TABLE ${stg} AS
+        SELECT _row, ${table.fields.map((f) => ident(f.name)).join(', ')},
+          (${anyBad}) AS _bad,
+          CASE WHEN _bad_line THEN [{'field': NULL::VARCHAR, 'rule': 'malformed', 'value': NULL::VARCHAR}]
+               WHEN (${anyBad}) THEN list_filter(${errList}, x -> x.rule IS NOT NULL) END AS _errs
+        FROM (SELECT *, ${rules.join(', ')} FROM (${src}))`);
+      // Rows whose key repeats within the batch: append keeps the first, upsert and delete the last.
+      if (pk.length) {
+        const keyCols = pk.map(ident).join(', ');
+        const order = mode === 'append' ? '_row ASC' : '_row DESC';
+        await c.run(`UPDATE ${stg} SET _bad = true, _errs = [{'field': ${lit(pk.join(','))}, 'rule': 'duplicate_key', 'value': CAST(${ident(pk[0])} AS VARCHAR)}]
+          WHERE _row IN (SELECT _row FROM (SELECT _row, row_number() OVER (PARTITION BY ${keyCols} ORDER BY ${order}) AS n FROM ${stg} WHERE NOT _bad) WHERE n > 1)`);
+        if (mode === 'append') {
+          await c.run(`UPDATE ${stg} SET _bad = true, _errs = [{'field': ${lit(pk.join(','))}, 'rule': 'duplicate_key', 'value': CAST(${ident(pk[0])} AS VARCHAR)}]
+            WHERE NOT _bad AND (${keyCols}) IN (SELECT (${pk.map((k) => `s.${ident(k)}`).join(', ')}) FROM ${stg} s SEMI JOIN ${t} d ON ${pk
+              .map((k) => `d.${ident(k)} = ${typedExpr(table.fields.find((f) => f.name === k) as FieldSpec, `s.${ident(k)}`)}`)
+              .join(' AND ')} WHERE NOT s._bad)`);
+        }
+      }
+      let deleted = 0;
+      const typedKey = (alias: string) =>
+        pk.map((k) => typedExpr(table.fields.find((f) => f.name === k) as FieldSpec, `${alias}.${ident(k)}`));
+      if (mode === 'upsert' || mode === 'delete') {
+        const del = await c.runAndReadAll(`DELETE FROM ${t} WHERE (${pk.map(ident).join(', ')}) IN (SELECT (${typedKey('s').join(', ')}) FROM ${stg} s WHERE NOT s._bad)`);
+        deleted = num(del.getRows()[0]?.[0]);
+      }
+      if (mode === 'delete') {
+        await c.run(`INSERT INTO _tombstones SELECT ?, ?, to_json({${pk.map((k, i) => `${lit(k)}: ${typedKey('s')[i]}`).join(', ')}}) FROM ${stg} s WHERE NOT s._bad`, [
+          table.code, seq,
+        ]);
+      } else {
+        const names = table.fields.map((f) => ident(f.name));
+        const typed = table.fields.map((f) => typedExpr(f, `s.${ident(f.name)}`));
+        await c.run(`INSERT INTO ${t} (${names.join(', ')}, _seq, _at) SELECT ${typed.join(', ')}, ?, CAST(? AS TIMESTAMP) FROM ${stg} s WHERE NOT s._bad ORDER BY s._row`, [
+          seq, at,
+        ]);
+      }
+      await c.run(`INSERT INTO _quarantine
+        SELECT ?, ?, _row, _errs[1].field, _errs[1].rule, _errs[1].value, to_json(_errs), to_json(${rawRecord}) FROM ${stg} WHERE _bad`, [table.code, seq]);
+      if (req.source.format === 'csv') {
+        const hasRejects = await c.runAndReadAll(`SELECT count(*) FROM duckdb_tables() WHERE table_name = ${lit(`${rejects}_e`)}`);
+        if (num(hasRejects.getRows()[0][0]) > 0) {
+          await c.run(`INSERT INTO _quarantine SELECT ?, ?, line - 1, NULL, 'malformed', csv_line,
+              to_json([{'field': NULL, 'rule': 'malformed', 'value': error_message}]), NULL FROM ${ident(`${rejects}_e`)}`, [table.code, seq]);
+        }
+      }
+      const counts = await c.runAndReadAll(`SELECT count(*) FILTER (WHERE NOT _bad), count(*) FILTER (WHERE _bad) FROM ${stg}`);
+      let [valid, invalid] = counts.getRows()[0].map(num);
+      if (req.source.format === 'csv') {
+        const rej = await c.runAndReadAll(
+          `SELECT count(*) FROM _quarantine WHERE dataset = ? AND seq = ? AND rule = 'malformed'`, [table.code, seq]);
+        invalid += num(rej.getRows()[0][0]);
+      }
+      await c.run('INSERT INTO _batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TIMESTAMP))', [
+        table.code, seq, req.batchId, mode, req.idempotencyKey, valid + invalid, valid, invalid, deleted, at,
+      ]);
+      await c.run(`DROP TABLE ${stg}`);
+      await c.run('COMMIT');
+      began = false;
+      const rc = await c.runAndReadAll(`SELECT count(*) FROM ${t}`);
+      return { accepted: valid + invalid, valid, invalid, deleted, rowCount: num(rc.getRows()[0][0]) };
+    } catch (e) {
+      if (began) await c.run('ROLLBACK').catch(() => undefined);
+      throw translateIngestError(e);
+    } finally {
+      if (ticker) clearInterval(ticker);
+      await c.run(`DROP TABLE IF EXISTS ${stg}; DROP TABLE IF EXISTS ${ident(`${rejects}_e`)}; DROP TABLE IF EXISTS ${ident(`${rejects}_s`)}`).catch(() => undefined);
+    }
+  }
+
+  private compileWhere(spec: LakeTableSpec, plan: { filter: SelectPlan['filter']; q: string | null; textFields: string[] }, params: Params): string {
+    const fields = new Map(spec.fields.map((f) => [f.name, f]));
+    const conds: string[] = [];
+    if (plan.filter) conds.push(filterSql(plan.filter, fields, params));
+    if (plan.q) conds.push(textSearchSql(plan.q, plan.textFields, params));
+    return conds.length ? `WHERE ${conds.join(' AND ')}` : '';
+  }
+
+  /** Sort keys with a unique tie-breaker appended: the primary key, or the physical row id. */
+  private fullSort(spec: LakeTableSpec, sort: SortKey[]): SortKey[] {
+    const keys = [...sort];
+    const tie = spec.primaryKey.length ? spec.primaryKey : ['_rid'];
+    for (const k of tie) if (!keys.some((s) => s.field === k)) keys.push({ field: k, desc: false });
+    return keys;
+  }
+
+  private selectList(spec: LakeTableSpec, fields: string[]): string {
+    const byName = new Map(spec.fields.map((f) => [f.name, f]));
+    return fields.map((n) => (byName.get(n)?.type === 'json' ? `${ident(n)}::VARCHAR AS ${ident(n)}` : ident(n))).join(', ');
+  }
+
+  async select(spec: LakeTableSpec, plan: SelectPlan): Promise<SelectResult> {
+    const t = tableName(spec.code);
+    const keys = this.fullSort(spec, plan.sort);
+    const fieldMap = new Map(spec.fields.map((f) => [f.name, f]));
+    return this.readers.use(async (c) => {
+      const params = new Params();
+      let where = this.compileWhere(spec, plan, params);
+      const baseParams = [...params.values];
+      if (plan.after) {
+        const ks = keysetSql(keys, plan.after, fieldMap, params);
+        where = where ? `${where} AND ${ks}` : `WHERE ${ks}`;
+      }
+      const keyCols = keys.map((k) => (k.field === '_rid' ? 'rowid AS "_k__rid"' : `${ident(k.field)} AS ${ident(`_k_${k.field}`)}`));
+      const sql = `SELECT ${this.selectList(spec, plan.fields) || '1 AS _none'}, ${keyCols.join(', ')} FROM ${t} ${where}
+        ORDER BY ${orderSql(keys)} LIMIT ${plan.limit + 1} OFFSET ${plan.after ? 0 : plan.offset}`;
+      const res = await c.runAndReadAll(sql, params.values as DuckDBValue[]);
+      const raw = res.getRowObjectsJson() as Record<string, unknown>[];
+      const more = raw.length > plan.limit;
+      const page = more ? raw.slice(0, plan.limit) : raw;
+      const rows = page.map((r) => Object.fromEntries(plan.fields.map((n) => [n, outValue(fieldMap.get(n), r[n])])));
+      const lastRaw = page[page.length - 1];
+      const last = more && lastRaw ? keys.map((k) => keyLiteral(lastRaw[`_k_${k.field}`])) : null;
+      let total: number | null = null;
+      let totalExact = true;
+      if (plan.total !== 'none') {
+        const baseWhere = this.compileWhere(spec, plan, new Params());
+        if (plan.total === 'estimate' && baseWhere) {
+          const est = await c.runAndReadAll(
+            `SELECT count(*) AS n, (SELECT count(*) FROM ${t}) AS all_rows FROM ${t} USING SAMPLE 2 PERCENT (system, 42) ${baseWhere}`, baseParams as DuckDBValue[]);
+          const row = est.getRowObjects()[0];
+          const allRows = num(row.all_rows);
+          if (allRows < 200_000) {
+            const ex = await c.runAndReadAll(`SELECT count(*) FROM ${t} ${baseWhere}`, baseParams as DuckDBValue[]);
+            total = num(ex.getRows()[0][0]);
+          } else {
+            total = Math.round(num(row.n) * 50);
+            totalExact = false;
+          }
+        } else {
+          const ex = await c.runAndReadAll(`SELECT count(*) FROM ${t} ${baseWhere}`, baseParams as DuckDBValue[]);
+          total = num(ex.getRows()[0][0]);
+        }
+      }
+      return { rows, total, totalExact, last };
+    });
+  }
+
+  async *export(spec: LakeTableSpec, plan: SelectPlan, format: ExportFormat): AsyncIterable<Uint8Array> {
+    const t = tableName(spec.code);
+    const keys = this.fullSort(spec, plan.sort);
+    const params = new Params();
+    const where = this.compileWhere(spec, plan, params);
+    const fieldSpecs = plan.fields.map((n) => spec.fields.find((f) => f.name === n) as FieldSpec);
+    const limit = plan.limit > 0 ? `LIMIT ${plan.limit}` : '';
+    if (format === 'parquet') {
+      const tmp = join(this.tmpDir, `export-${randomUUID()}.parquet`);
+      try {
+        await this.readers.use((c) =>
+          c.run(
+            `COPY (SELECT ${this.selectList(spec, plan.fields)} FROM ${t} ${where} ORDER BY ${orderSql(keys)} ${limit}) TO ${lit(tmp)} (FORMAT parquet, COMPRESSION zstd)`,
+            params.values as DuckDBValue[],
+          ),
+        );
+        for await (const chunk of createReadStream(tmp, { highWaterMark: CHUNK_TARGET })) yield chunk as Buffer;
+      } finally {
+        await rm(tmp, { force: true });
+      }
+      return;
+    }
+    const lineExpr =
+      format === 'csv'
+        ? csvLineSql(fieldSpecs)
+        : `to_json({${fieldSpecs.map((f) => `${lit(f.name)}: ${f.type === 'timestamp' ? `strftime(${ident(f.name)}, '%Y-%m-%dT%H:%M:%SZ')` : ident(f.name)}`).join(', ')}})::VARCHAR`;
+    if (format === 'csv') {
+      const header = fieldSpecs.map((f) => `"${f.name.replace(/"/g, '""')}"`).join(',');
+      yield Buffer.from(`\uFEFF${header}\r\n`, 'utf8');
+    }
+    const sep = format === 'csv' ? '\r\n' : '\n';
+    // Hold one reader connection for the whole stream; DuckDB streams the result chunk by chunk.
+    const conn = await this.instance.connect();
+    try {
+      const result = await conn.stream(`SELECT ${lineExpr} AS line FROM ${t} ${where} ORDER BY ${orderSql(keys)} ${limit}`, params.values as DuckDBValue[]);
+      let buf: string[] = [];
+      let size = 0;
+      for (;;) {
+        const chunk = await result.fetchChunk();
+        if (!chunk || chunk.rowCount === 0) break;
+        const col = chunk.getColumnVector(0);
+        for (let i = 0; i < chunk.rowCount; i++) {
+          const s = String(col.getItem(i));
+          buf.push(s);
+          size += s.length + 2;
+        }
+        if (size >= CHUNK_TARGET) {
+          yield Buffer.from(buf.join(sep) + sep, 'utf8');
+          buf = [];
+          size = 0;
+        }
+      }
+      if (buf.length) yield Buffer.from(buf.join(sep) + sep, 'utf8');
+    } finally {
+      conn.closeSync();
+    }
+  }
+
+  async aggregate(spec: LakeTableSpec, plan: AggregatePlan): Promise<Record<string, unknown>[]> {
+    const t = tableName(spec.code);
+    const params = new Params();
+    const where = this.compileWhere(spec, plan, params);
+    const groups = plan.groupBy.map((g) => `${bucketSql(g.field, g.bucket)} AS ${ident(g.field)}`);
+    const metrics = plan.metrics.map((m) => {
+      const f = m.field ? ident(m.field) : '*';
+      const expr = m.fn === 'count' ? (m.field ? `count(${f})` : 'count(*)') : m.fn === 'count_distinct' ? `count(DISTINCT ${f})` : `${m.fn}(${f})`;
+      return `${expr} AS ${ident(m.as)}`;
+    });
+    const order = plan.sort.length
+      ? plan.sort.map((s) => `${ident(s.key)} ${s.desc ? 'DESC' : 'ASC'} NULLS LAST`).join(', ')
+      : groups.length ? plan.groupBy.map((g) => `${ident(g.field)} ASC NULLS LAST`).join(', ') : '1';
+    const groupBy = groups.length ? `GROUP BY ${plan.groupBy.map((_, i) => i + 1).join(', ')}` : '';
+    const sql = `SELECT ${[...groups, ...metrics].join(', ')} FROM ${t} ${where} ${groupBy} ORDER BY ${order} LIMIT ${plan.limit}`;
+    return this.readers.use(async (c) => {
+      const res = await c.runAndReadAll(sql, params.values as DuckDBValue[]);
+      const byName = new Map(spec.fields.map((f) => [f.name, f]));
+      return (res.getRowObjectsJson() as Record<string, unknown>[]).map((r) => {
+        const out: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(r)) {
+          const g = plan.groupBy.find((x) => x.field === k);
+          if (g) out[k] = g.bucket && v !== null ? String(v).slice(0, g.bucket === 'hour' ? 19 : 10).replace(' ', 'T') : outValue(byName.get(k), v);
+          else out[k] = v === null ? null : Number(v);
+        }
+        return out;
+      });
+    });
+  }
+
+  async changes(spec: LakeTableSpec, after: ChangeCursor, limit: number) {
+    const t = tableName(spec.code);
+    const fieldMap = new Map(spec.fields.map((f) => [f.name, f]));
+    const keys = this.fullSort(spec, []);
+    const names = spec.fields.map((f) => f.name);
+    return this.readers.use(async (c) => {
+      const items: ChangeEntry[] = [];
+      let cur: ChangeCursor = after;
+      if (cur.phase === 'done') {
+        const nb = await c.runAndReadAll('SELECT min(seq) FROM _batches WHERE dataset = ? AND seq > ?', [spec.code, cur.seq]);
+        const s = nb.getRows()[0][0];
+        if (s === null) return { items, next: cur, more: false };
+        cur = { seq: num(s), phase: 'tomb', pos: null };
+      }
+      if (cur.phase === 'tomb') {
+        const res = await c.runAndReadAll(
+          `SELECT rowid AS rid, key::VARCHAR AS key FROM _tombstones WHERE dataset = ? AND seq = ? AND rowid > ? ORDER BY rowid LIMIT ${limit + 1}`,
+          [spec.code, cur.seq, cur.pos === null ? -1 : Number(cur.pos[0])],
+        );
+        const rows = res.getRowObjects();
+        for (const r of rows.slice(0, limit)) items.push({ op: 'delete', seq: cur.seq, record: JSON.parse(String(r.key)) });
+        if (rows.length > limit) return { items, next: { seq: cur.seq, phase: 'tomb' as const, pos: [num(rows[limit - 1].rid)] }, more: true };
+        cur = { seq: cur.seq, phase: 'rows', pos: null };
+      }
+      const budget = limit - items.length;
+      const params = new Params();
+      const ks = cur.pos ? ` AND ${keysetSql(keys, cur.pos, fieldMap, params)}` : '';
+      const keyCols = keys.map((k) => (k.field === '_rid' ? 'rowid AS "_k__rid"' : `${ident(k.field)} AS ${ident(`_k_${k.field}`)}`));
+      const res = await c.runAndReadAll(
+        `SELECT ${this.selectList(spec, names)}, ${keyCols.join(', ')} FROM ${t} WHERE _seq = ${Number(cur.seq)}${ks} ORDER BY ${orderSql(keys)} LIMIT ${budget + 1}`,
+        params.values as DuckDBValue[],
+      );
+      const raw = res.getRowObjectsJson() as Record<string, unknown>[];
+      const page = raw.slice(0, budget);
+      for (const r of page) items.push({ op: 'upsert', seq: cur.seq, record: Object.fromEntries(names.map((n) => [n, outValue(fieldMap.get(n), r[n])])) });
+      if (raw.length > budget) {
+        const last = page[page.length - 1];
+        const pos = last ? keys.map((k) => keyLiteral(last[`_k_${k.field}`])) : cur.pos;
+        return { items, next: { seq: cur.seq, phase: 'rows' as const, pos }, more: true };
+      }
+      const later = await c.runAndReadAll('SELECT count(*) FROM _batches WHERE dataset = ? AND seq > ?', [spec.code, cur.seq]);
+      return { items, next: { seq: cur.seq, phase: 'done' as const, pos: null }, more: num(later.getRows()[0][0]) > 0 };
+    });
+  }
+
+  async quarantine(code: string, opts: { seq: number | null; limit: number; offset: number }) {
+    return this.readers.use(async (c) => {
+      const cond = opts.seq === null ? 'dataset = ?' : 'dataset = ? AND seq = ?';
+      const params: DuckDBValue[] = opts.seq === null ? [code] : [code, opts.seq];
+      const res = await c.runAndReadAll(
+        `SELECT seq, row_no, field, rule, value, errors::VARCHAR AS errors, record::VARCHAR AS record FROM _quarantine WHERE ${cond}
+         ORDER BY seq DESC, row_no LIMIT ${opts.limit} OFFSET ${opts.offset}`,
+        params,
+      );
+      const total = await c.runAndReadAll(`SELECT count(*) FROM _quarantine WHERE ${cond}`, params);
+      const items: QuarantineEntry[] = res.getRowObjects().map((r) => ({
+        seq: num(r.seq),
+        row: num(r.row_no),
+        field: r.field === null ? '' : String(r.field),
+        rule: String(r.rule),
+        value: r.value === null ? null : String(r.value),
+        errors: r.errors ? JSON.parse(String(r.errors)) : [],
+        record: r.record ? JSON.parse(String(r.record)) : null,
+      }));
+      return { items, total: num(total.getRows()[0][0]) };
+    });
+  }
+
+  async sourceColumns(path: string): Promise<string[]> {
+    return this.readers.use(async (c) => {
+      try {
+        const r = await c.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${lit(path)})`);
+        return r.getRowObjects().map((x) => String(x.column_name));
+      } catch (e) {
+        throw new AppError('BAD_PARQUET', { reason: `The Parquet file could not be read: ${(e as Error).message.split('\n')[0]}` });
+      }
+    });
+  }
+
+  async rowCount(code: string): Promise<number> {
+    return this.readers.use(async (c) => {
+      const r = await c.runAndReadAll(`SELECT count(*) FROM ${tableName(code)}`);
+      return num(r.getRows()[0][0]);
+    });
+  }
+
+  async sizeBytes(): Promise<number> {
+    let n = 0;
+    for (const f of [this.file, `${this.file}.wal`]) if (existsSync(f)) n += statSync(f).size;
+    return n;
+  }
+
+  async dropTable(code: string): Promise<void> {
+    await this.writeLock.run(async () => {
+      await this.writer.run(`DROP TABLE IF EXISTS ${tableName(code)}`);
+      for (const tbl of ['_batches', '_quarantine', '_tombstones']) await this.writer.run(`DELETE FROM ${tbl} WHERE dataset = ?`, [code]);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.writeLock.run(async () => {
+      await this.writer.run('CHECKPOINT').catch(() => undefined);
+      this.readers.closeAll();
+      this.writer.closeSync();
+      this.instance.closeSync();
+    });
+  }
+}
+
+/** Turns engine errors about the input into stable 4xx errors; anything else stays internal. */
+function translateIngestError(e: unknown): unknown {
+  if (e instanceof AppError) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  if (/Invalid unicode|invalid UTF-8|Invalid Input Error: .*(CSV|encoding)/i.test(msg)) {
+    return new AppError('MALFORMED_BODY', { format: 'the declared format', reason: msg.split('\n')[0] });
+  }
+  if (/Maximum line size|max_line_size/i.test(msg)) return new AppError('LINE_TOO_LONG', { reason: 'A record is longer than the line limit' });
+  if (/No magic bytes|parquet|Invalid Input Error/i.test(msg)) {
+    return new AppError('MALFORMED_BODY', { format: 'the declared format', reason: msg.split('\n')[0].slice(0, 300) });
+  }
+  return e;
+}
+

@@ -1,0 +1,195 @@
+import type { FieldSpec, FieldType } from '../modules/catalogue/types.ts';
+import { FORMATS } from '../modules/catalogue/validators/formats.ts';
+import { sqlDate, sqlTimestamp } from '../modules/catalogue/validators/dates.ts';
+import type { Filter, Literal } from '../modules/query/filter.ts';
+import type { Bucket, SortKey } from './lake.ts';
+
+/** DuckDB column type of each field type. */
+export const DUCK_TYPES: Record<FieldType, string> = {
+  string: 'VARCHAR',
+  integer: 'BIGINT',
+  decimal: 'DECIMAL(18,4)',
+  boolean: 'BOOLEAN',
+  date: 'DATE',
+  timestamp: 'TIMESTAMP',
+  geopoint: 'STRUCT(lon DOUBLE, lat DOUBLE)',
+  json: 'JSON',
+};
+
+/** Quotes an identifier (field names are already restricted to [a-z][a-z0-9_]*). */
+export function ident(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Quotes a string literal. */
+export function lit(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+/** The table of a dataset. */
+export function tableName(code: string): string {
+  return ident(`ds_${code.toLowerCase().replace(/[^a-z0-9]/g, '_')}`);
+}
+
+const TRUE_WORDS = ['true', 't', '1', 'yes', 'y', '是'];
+const FALSE_WORDS = ['false', 'f', '0', 'no', 'n', '否'];
+
+/** Converts a raw VARCHAR expression (never empty: NULLIF'd) to the field's type, or NULL when it does not convert. */
+export function typedExpr(f: FieldSpec, raw: string): string {
+  switch (f.type) {
+    case 'string':
+      return raw;
+    case 'integer':
+      return `TRY_CAST(trim(${raw}) AS BIGINT)`;
+    case 'decimal':
+      return `TRY_CAST(trim(${raw}) AS DECIMAL(18,4))`;
+    case 'boolean':
+      return `(CASE WHEN lower(trim(${raw})) IN (${TRUE_WORDS.map(lit).join(',')}) THEN true WHEN lower(trim(${raw})) IN (${FALSE_WORDS.map(lit).join(',')}) THEN false END)`;
+    case 'date':
+      return sqlDate(`trim(${raw})`);
+    case 'timestamp':
+      return sqlTimestamp(`trim(${raw})`);
+    case 'geopoint': {
+      const parts = `TRY_CAST(string_split(regexp_replace(${raw}, '[\\[\\]\\s]', '', 'g'), ',') AS DOUBLE[])`;
+      return `(CASE WHEN len(${parts}) = 2 AND ${parts}[1] BETWEEN -180 AND 180 AND ${parts}[2] BETWEEN -90 AND 90 THEN struct_pack(lon := ${parts}[1], lat := ${parts}[2]) END)`;
+    }
+    case 'json':
+      return `(CASE WHEN json_valid(${raw}) THEN ${raw}::JSON END)`;
+  }
+}
+
+/** A CASE expression naming the first rule a raw value breaks (NULL when valid). */
+export function ruleExpr(f: FieldSpec, raw: string): string {
+  const typed = typedExpr(f, raw);
+  const arms: string[] = [];
+  arms.push(`WHEN ${raw} IS NULL THEN ${f.required || f.primaryKey ? "'required'" : 'NULL'}`);
+  if (f.type !== 'string') arms.push(`WHEN ${typed} IS NULL THEN 'type'`);
+  if (f.enum && f.enum.length) arms.push(`WHEN ${raw} NOT IN (${f.enum.map(lit).join(', ')}) THEN 'enum'`);
+  if ((f.type === 'integer' || f.type === 'decimal') && (f.min !== undefined || f.max !== undefined)) {
+    const conds = [];
+    if (f.min !== undefined) conds.push(`${typed} < ${Number(f.min)}`);
+    if (f.max !== undefined) conds.push(`${typed} > ${Number(f.max)}`);
+    arms.push(`WHEN ${conds.join(' OR ')} THEN 'range'`);
+  }
+  if (f.minLength !== undefined || f.maxLength !== undefined) {
+    const conds = [];
+    if (f.minLength !== undefined) conds.push(`length(${raw}) < ${Math.floor(f.minLength)}`);
+    if (f.maxLength !== undefined) conds.push(`length(${raw}) > ${Math.floor(f.maxLength)}`);
+    arms.push(`WHEN ${conds.join(' OR ')} THEN 'length'`);
+  }
+  if (f.pattern) arms.push(`WHEN NOT regexp_full_match(${raw}, ${lit(f.pattern)}) THEN 'pattern'`);
+  if (f.format) arms.push(`WHEN NOT (${FORMATS[f.format].sql(raw)}) THEN ${lit(f.format)}`);
+  return `(CASE ${arms.join(' ')} ELSE NULL END)`;
+}
+
+/** Binds literals positionally while compiling a filter. */
+export class Params {
+  readonly values: (string | number | boolean | bigint | null)[] = [];
+  add(v: Literal | bigint): string {
+    this.values.push(v);
+    return '?';
+  }
+}
+
+function cast(f: FieldSpec, p: string): string {
+  return f.type === 'string' ? p : `CAST(${p} AS ${DUCK_TYPES[f.type]})`;
+}
+
+/** Compiles a filter to a DuckDB boolean expression; literals have been normalised to the field types. */
+export function filterSql(filter: Filter, fields: Map<string, FieldSpec>, params: Params): string {
+  const col = (name: string) => ident(name);
+  const fieldOf = (name: string) => fields.get(name) as FieldSpec;
+  switch (filter.op) {
+    case 'and':
+    case 'or':
+      return `(${filter.args.map((a) => filterSql(a, fields, params)).join(filter.op === 'and' ? ' AND ' : ' OR ')})`;
+    case 'not':
+      return `(NOT coalesce(${filterSql(filter.arg, fields, params)}, false))`;
+    case 'cmp': {
+      const op = filter.cmp === '!=' ? '<>' : filter.cmp;
+      return `(${col(filter.field)} ${op} ${cast(fieldOf(filter.field), params.add(filter.value))})`;
+    }
+    case 'in': {
+      const f = fieldOf(filter.field);
+      const list = filter.values.filter((v) => v !== null).map((v) => cast(f, params.add(v)));
+      if (!list.length) return filter.negate ? 'true' : 'false';
+      return `(${col(filter.field)} ${filter.negate ? 'NOT IN' : 'IN'} (${list.join(', ')}))`;
+    }
+    case 'between': {
+      const f = fieldOf(filter.field);
+      return `(${col(filter.field)} BETWEEN ${cast(f, params.add(filter.lo))} AND ${cast(f, params.add(filter.hi))})`;
+    }
+    case 'prefix':
+      return `starts_with(${col(filter.field)}, ${params.add(filter.value)})`;
+    case 'contains':
+      return `contains(lower(${col(filter.field)}), lower(${params.add(filter.value)}))`;
+    case 'null':
+      return `(${col(filter.field)} IS ${filter.negate ? 'NOT ' : ''}NULL)`;
+  }
+}
+
+/** A text-search condition over the given text fields. */
+export function textSearchSql(q: string, textFields: string[], params: Params): string {
+  if (!textFields.length) return 'false';
+  const terms = q.split(/\s+/).filter(Boolean).slice(0, 8);
+  return `(${terms
+    .map((t) => {
+      const p = params.add(t.toLowerCase());
+      return `(${textFields.map((f) => `contains(lower(${ident(f)}), ${p})`).join(' OR ')})`;
+    })
+    .join(' AND ')})`;
+}
+
+/** The keyset condition "after these sort values", with NULLS LAST in both directions. */
+export function keysetSql(keys: SortKey[], values: Literal[], fields: Map<string, FieldSpec>, params: Params): string {
+  const ors: string[] = [];
+  for (let i = 0; i < keys.length; i++) {
+    const parts: string[] = [];
+    for (let j = 0; j < i; j++) {
+      const v = values[j];
+      const c = keyCol(keys[j].field);
+      parts.push(v === null ? `${c} IS NULL` : `${c} = ${keyCast(keys[j].field, fields, params.add(v))}`);
+    }
+    const v = values[i];
+    const c = keyCol(keys[i].field);
+    if (v === null) continue; // nothing sorts after NULL in the same key (NULLS LAST)
+    const p = keyCast(keys[i].field, fields, params.add(v));
+    parts.push(`(${c} ${keys[i].desc ? '<' : '>'} ${p} OR ${c} IS NULL)`);
+    ors.push(`(${parts.join(' AND ')})`);
+  }
+  return ors.length ? `(${ors.join(' OR ')})` : 'false';
+}
+
+function keyCol(name: string): string {
+  return name === '_rid' ? 'rowid' : ident(name);
+}
+
+function keyCast(name: string, fields: Map<string, FieldSpec>, p: string): string {
+  if (name === '_rid') return `CAST(${p} AS BIGINT)`;
+  return cast(fields.get(name) as FieldSpec, p);
+}
+
+/** ORDER BY for sort keys (NULLS LAST). */
+export function orderSql(keys: SortKey[]): string {
+  return keys.map((k) => `${keyCol(k.field)} ${k.desc ? 'DESC' : 'ASC'} NULLS LAST`).join(', ');
+}
+
+/** A grouping expression, bucketed for date/timestamp fields. */
+export function bucketSql(field: string, bucket: Bucket | null): string {
+  return bucket ? `date_trunc(${lit(bucket)}, ${ident(field)})` : ident(field);
+}
+
+/** A SQL expression producing one RFC 4180 CSV line from the selected fields. */
+export function csvLineSql(fields: FieldSpec[]): string {
+  const cells = fields.map((f) => {
+    const c = ident(f.name);
+    const text =
+      f.type === 'timestamp'
+        ? `strftime(${c}, '%Y-%m-%dT%H:%M:%SZ')`
+        : f.type === 'geopoint'
+          ? `(${c}.lon::VARCHAR || ',' || ${c}.lat::VARCHAR)`
+          : `${c}::VARCHAR`;
+    return `coalesce('"' || replace(${text}, '"', '""') || '"', '')`;
+  });
+  return `concat_ws(',', ${cells.join(', ')})`;
+}

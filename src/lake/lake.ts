@@ -1,0 +1,159 @@
+import type { FieldSpec } from '../modules/catalogue/types.ts';
+import type { Filter, Literal } from '../modules/query/filter.ts';
+
+/** A dataset as the Lake sees it: a code and a typed schema. */
+export interface LakeTableSpec {
+  code: string;
+  fields: FieldSpec[];
+  primaryKey: string[];
+}
+
+/** A spooled file the Lake reads with its own parallel readers. */
+export interface LakeSource {
+  path: string;
+  format: 'csv' | 'ndjson' | 'parquet';
+  /** For csv: the field each column holds, in file order. For parquet: file column → field. */
+  columns: { source: string; field: string }[] | null;
+}
+
+/** One atomic batch: every valid row becomes visible together with the quarantine of the invalid ones, or nothing does. */
+export interface LakeIngest {
+  table: LakeTableSpec;
+  source: LakeSource;
+  mode: 'append' | 'upsert' | 'delete';
+  seq: number;
+  batchId: string;
+  idempotencyKey: string | null;
+  at: Date;
+  maxLineBytes: number;
+  /** Called now and then while the engine validates and writes, with the share done (0–1). */
+  onProgress?: (fraction: number) => void;
+}
+
+/** A batch as the Lake recorded it, atomically with its rows. */
+export interface LakeBatch {
+  seq: number;
+  batchId: string;
+  mode: string;
+  idempotencyKey: string | null;
+  at: Date;
+  accepted: number;
+  valid: number;
+  invalid: number;
+}
+
+/** What a batch did. */
+export interface LakeIngestResult {
+  accepted: number;
+  valid: number;
+  invalid: number;
+  deleted: number;
+  rowCount: number;
+}
+
+/** A sort key. */
+export interface SortKey {
+  field: string;
+  desc: boolean;
+}
+
+/** A records query, already checked against the schema. */
+export interface SelectPlan {
+  fields: string[];
+  filter: Filter | null;
+  q: string | null;
+  textFields: string[];
+  sort: SortKey[];
+  limit: number;
+  offset: number;
+  after: Literal[] | null;
+  total: 'exact' | 'estimate' | 'none';
+}
+
+/** One page of records with the keyset values of its last row. */
+export interface SelectResult {
+  rows: Record<string, unknown>[];
+  total: number | null;
+  totalExact: boolean;
+  /** Values of the sort keys (then the tie-breaker) of the last row, or null at the end. */
+  last: Literal[] | null;
+}
+
+/** A time bucket for grouping on date and timestamp fields. */
+export type Bucket = 'hour' | 'day' | 'week' | 'month' | 'quarter' | 'year';
+/** An aggregate function. */
+export type MetricFn = 'count' | 'sum' | 'avg' | 'min' | 'max' | 'count_distinct';
+
+/** A group-by query. */
+export interface AggregatePlan {
+  groupBy: { field: string; bucket: Bucket | null }[];
+  metrics: { fn: MetricFn; field: string | null; as: string }[];
+  filter: Filter | null;
+  q: string | null;
+  textFields: string[];
+  sort: { key: string; desc: boolean }[];
+  limit: number;
+}
+
+/** An export format the Lake streams. */
+export type ExportFormat = 'ndjson' | 'csv' | 'parquet';
+
+/** Where a change-feed reader stands: inside batch `seq` (its deletions, then its records), or past it ('done'). */
+export interface ChangeCursor {
+  seq: number;
+  phase: 'tomb' | 'rows' | 'done';
+  pos: Literal[] | null;
+}
+
+/** One entry of the change feed. */
+export interface ChangeEntry {
+  op: 'upsert' | 'delete';
+  seq: number;
+  record: Record<string, unknown>;
+}
+
+/** A quarantined (invalid) row. */
+export interface QuarantineEntry {
+  seq: number;
+  row: number;
+  field: string;
+  rule: string;
+  value: string | null;
+  errors: { field: string; rule: string; value: string | null }[];
+  record: Record<string, unknown> | null;
+}
+
+/**
+ * The Lake port: where dataset records live. Small on purpose, so another engine (ClickHouse) can
+ * implement it without the modules changing. Filters arrive parsed; each engine compiles its own SQL.
+ */
+export interface Lake {
+  /** Creates the dataset's table, or adds the columns of new fields (no rewrite of stored rows). */
+  ensureTable(spec: LakeTableSpec): Promise<void>;
+  /** Validates and applies one batch atomically. */
+  ingest(req: LakeIngest): Promise<LakeIngestResult>;
+  /** Returns the batch sequence numbers already committed for a dataset after `sinceSeq`, with their counts. */
+  committedBatches(code: string, sinceSeq: number): Promise<LakeBatch[]>;
+  /** Column names of a Parquet file. */
+  sourceColumns(path: string): Promise<string[]>;
+  /** One page of records. */
+  select(spec: LakeTableSpec, plan: SelectPlan): Promise<SelectResult>;
+  /** Streams every matching record in a file format, chunk by chunk. */
+  export(spec: LakeTableSpec, plan: SelectPlan, format: ExportFormat): AsyncIterable<Uint8Array>;
+  /** Group-by aggregates. */
+  aggregate(spec: LakeTableSpec, plan: AggregatePlan): Promise<Record<string, unknown>[]>;
+  /** Changes after a cursor, batch by batch: each batch's deleted keys, then the records it wrote that still stand. */
+  changes(spec: LakeTableSpec, after: ChangeCursor, limit: number): Promise<{ items: ChangeEntry[]; next: ChangeCursor; more: boolean }>;
+  /** Quarantined rows of a dataset, optionally of one batch. */
+  quarantine(code: string, opts: { seq: number | null; limit: number; offset: number }): Promise<{ items: QuarantineEntry[]; total: number }>;
+  /** Current number of records in a dataset. */
+  rowCount(code: string): Promise<number>;
+  /** Bytes the Lake occupies on disk. */
+  sizeBytes(): Promise<number>;
+  /** Removes a dataset's records, quarantine and history. */
+  dropTable(code: string): Promise<void>;
+  /** Checks that the engine answers. */
+  ping(): Promise<void>;
+  /** Flushes and closes. */
+  close(): Promise<void>;
+}

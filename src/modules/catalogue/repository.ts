@@ -1,0 +1,171 @@
+import { sql } from 'kysely';
+import type { Store } from '../../store/store.ts';
+import type { Dataset, FieldSpec } from './types.ts';
+
+type DatasetRow = Awaited<ReturnType<CatalogueRepository['datasetRows']>>[number];
+
+function toField(r: { name: string; label: string; type: string; required: number; primary_key: number; sensitivity: string; format: string | null; constraints: string; since_version: number }): FieldSpec {
+  const c = JSON.parse(r.constraints) as Partial<FieldSpec>;
+  return {
+    name: r.name,
+    label: r.label,
+    type: r.type as FieldSpec['type'],
+    required: Boolean(r.required),
+    primaryKey: Boolean(r.primary_key),
+    sensitivity: r.sensitivity as FieldSpec['sensitivity'],
+    format: (r.format as FieldSpec['format']) ?? null,
+    ...c,
+    sinceVersion: r.since_version,
+  };
+}
+
+function constraintsOf(f: FieldSpec): string {
+  const c: Record<string, unknown> = {};
+  for (const k of ['enum', 'min', 'max', 'minLength', 'maxLength', 'pattern'] as const) if (f[k] !== undefined && f[k] !== null) c[k] = f[k];
+  return JSON.stringify(c);
+}
+
+/** SQL for the resource catalogue: datasets, their fields and ingest batches. */
+export class CatalogueRepository {
+  constructor(private readonly store: Store) {}
+
+  private datasetRows(codes: string[] | null) {
+    let q = this.store.db
+      .selectFrom('datasets as d')
+      .innerJoin('organisations as o', 'o.code', 'd.org_code')
+      .selectAll('d')
+      .select('o.name as org_name');
+    if (codes) q = q.where('d.code', 'in', codes.length ? codes : ['']);
+    return q.execute();
+  }
+
+  private async assemble(rows: DatasetRow[]): Promise<Dataset[]> {
+    if (!rows.length) return [];
+    const fields = await this.store.db
+      .selectFrom('dataset_fields')
+      .selectAll()
+      .where('dataset_code', 'in', rows.map((r) => r.code))
+      .orderBy('dataset_code')
+      .orderBy('position')
+      .execute();
+    const byDs = new Map<string, FieldSpec[]>();
+    for (const f of fields) {
+      const list = byDs.get(f.dataset_code) ?? [];
+      list.push(toField(f));
+      byDs.set(f.dataset_code, list);
+    }
+    return rows.map((r) => {
+      const fs = byDs.get(r.code) ?? [];
+      return {
+        code: r.code,
+        name: r.name,
+        nameEn: r.name_en,
+        summary: r.summary,
+        category: r.category,
+        tags: JSON.parse(r.tags) as string[],
+        orgCode: r.org_code,
+        orgName: r.org_name,
+        systemCode: r.system_code,
+        updateCycle: r.update_cycle as Dataset['updateCycle'],
+        shareType: r.share_type as Dataset['shareType'],
+        openType: r.open_type as Dataset['openType'],
+        schemaVersion: Number(r.schema_version),
+        validRecords: Number(r.valid_records),
+        invalidRecords: Number(r.invalid_records),
+        lastIngestAt: r.last_ingest_at,
+        lastSeq: Number(r.last_seq),
+        fields: fs,
+        primaryKey: fs.filter((f) => f.primaryKey).map((f) => f.name),
+        createdAt: r.created_at,
+        updatedAt: r.updated_at,
+      };
+    });
+  }
+
+  async getDataset(code: string): Promise<Dataset | undefined> {
+    const [d] = await this.assemble(await this.datasetRows([code]));
+    return d;
+  }
+
+  async allDatasets(): Promise<Dataset[]> {
+    return this.assemble(await this.datasetRows(null));
+  }
+
+  /** Allocates the next number in a named sequence, atomically on both backends. */
+  async nextSequence(scope: string): Promise<number> {
+    return this.store.db.transaction().execute(async (tx) => {
+      const updated = await tx
+        .updateTable('code_sequences')
+        .set({ next_value: sql`next_value + 1` })
+        .where('scope', '=', scope)
+        .returning('next_value')
+        .executeTakeFirst();
+      if (updated) return Number(updated.next_value) - 1;
+      await tx.insertInto('code_sequences').values({ scope, next_value: 2 }).execute();
+      return 1;
+    });
+  }
+
+  async insertDataset(d: Omit<Dataset, 'orgName' | 'validRecords' | 'invalidRecords' | 'lastIngestAt' | 'lastSeq' | 'primaryKey'>) {
+    await this.store.db.transaction().execute(async (tx) => {
+      await tx
+        .insertInto('datasets')
+        .values({
+          code: d.code,
+          name: d.name,
+          name_en: d.nameEn,
+          summary: d.summary,
+          category: d.category,
+          tags: JSON.stringify(d.tags),
+          org_code: d.orgCode,
+          system_code: d.systemCode,
+          update_cycle: d.updateCycle,
+          share_type: d.shareType,
+          open_type: d.openType,
+          schema_version: d.schemaVersion,
+          valid_records: 0,
+          invalid_records: 0,
+          last_ingest_at: null,
+          last_seq: 0,
+          created_at: d.createdAt,
+          updated_at: d.updatedAt,
+        })
+        .execute();
+      await tx
+        .insertInto('dataset_fields')
+        .values(d.fields.map((f, i) => this.fieldRow(d.code, i, f)))
+        .execute();
+    });
+  }
+
+  private fieldRow(code: string, position: number, f: FieldSpec) {
+    return {
+      dataset_code: code,
+      position,
+      name: f.name,
+      label: f.label,
+      type: f.type,
+      required: f.required ? 1 : 0,
+      primary_key: f.primaryKey ? 1 : 0,
+      sensitivity: f.sensitivity,
+      format: f.format,
+      constraints: constraintsOf(f),
+      since_version: f.sinceVersion,
+    };
+  }
+
+  async addField(code: string, position: number, f: FieldSpec, version: number) {
+    await this.store.db.transaction().execute(async (tx) => {
+      await tx.insertInto('dataset_fields').values(this.fieldRow(code, position, f)).execute();
+      await tx.updateTable('datasets').set({ schema_version: version, updated_at: new Date().toISOString() }).where('code', '=', code).execute();
+    });
+  }
+
+  async deleteDataset(code: string) {
+    await this.store.db.transaction().execute(async (tx) => {
+      await tx.deleteFrom('batches').where('dataset_code', '=', code).execute();
+      await tx.deleteFrom('dataset_fields').where('dataset_code', '=', code).execute();
+      await tx.deleteFrom('datasets').where('code', '=', code).execute();
+    });
+  }
+}

@@ -1,0 +1,93 @@
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { AnyObject, DatasetParams, Paging, errorResponses } from '../../http/schemas.ts';
+import type { CatalogueService, NewDataset, NewField } from './service.ts';
+import type { Dataset } from './types.ts';
+
+const Field = Type.Object({
+  name: Type.String(),
+  label: Type.String(),
+  type: Type.String(),
+  required: Type.Optional(Type.Boolean()),
+  primaryKey: Type.Optional(Type.Boolean()),
+  sensitivity: Type.Optional(Type.String()),
+  format: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  enum: Type.Optional(Type.Array(Type.String(), { maxItems: 1000 })),
+  min: Type.Optional(Type.Number()),
+  max: Type.Optional(Type.Number()),
+  minLength: Type.Optional(Type.Integer({ minimum: 0 })),
+  maxLength: Type.Optional(Type.Integer({ minimum: 0 })),
+  pattern: Type.Optional(Type.String({ maxLength: 1000 })),
+  sinceVersion: Type.Optional(Type.Integer()),
+});
+
+const summaryKeys = [
+  'code', 'name', 'nameEn', 'summary', 'category', 'tags', 'orgCode', 'orgName', 'systemCode', 'updateCycle', 'shareType', 'openType',
+  'schemaVersion', 'validRecords', 'invalidRecords', 'lastIngestAt',
+] as const;
+
+/** The catalogue listing form of a dataset. */
+export function datasetSummary(d: Dataset) {
+  return Object.fromEntries(summaryKeys.map((k) => [k, d[k]]));
+}
+
+/** The full form of a dataset, with its schema. */
+export function datasetDetail(d: Dataset) {
+  return { ...datasetSummary(d), fields: d.fields, primaryKey: d.primaryKey, createdAt: d.createdAt, updatedAt: d.updatedAt };
+}
+
+/** HTTP routes of the resource catalogue. */
+export const catalogueRoutes: FastifyPluginAsyncTypebox<{ catalogue: CatalogueService }> = async (app, { catalogue }) => {
+  app.get('/datasets', {
+    schema: {
+      tags: ['catalogue'],
+      summary: 'Search the resource catalogue',
+      querystring: Type.Object({
+        q: Type.Optional(Type.String({ maxLength: 200 })),
+        org: Type.Optional(Type.String({ maxLength: 32 })),
+        category: Type.Optional(Type.String({ maxLength: 8 })),
+        shareType: Type.Optional(Type.Union([Type.Literal('unconditional'), Type.Literal('conditional'), Type.Literal('none')])),
+        openType: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('conditional'), Type.Literal('closed')])),
+        ...Paging,
+      }),
+      response: { 200: Type.Object({ items: Type.Array(AnyObject), total: Type.Integer() }), ...errorResponses },
+    },
+  }, async (req) => {
+    const r = await catalogue.search(req.query);
+    return { items: r.items.map(datasetSummary), total: r.total };
+  });
+
+  app.get('/datasets/:code', {
+    schema: { tags: ['catalogue'], summary: 'A dataset with its schema', params: DatasetParams, response: { 200: AnyObject, ...errorResponses } },
+  }, async (req) => datasetDetail(await catalogue.get(req.params.code)));
+
+  app.post('/datasets', {
+    schema: {
+      tags: ['catalogue'],
+      summary: 'Catalogue a new dataset (resource code generated)',
+      body: Type.Object({
+        name: Type.String({ minLength: 1, maxLength: 200 }),
+        nameEn: Type.Optional(Type.String({ maxLength: 200 })),
+        summary: Type.String({ maxLength: 4000 }),
+        category: Type.String({ maxLength: 8 }),
+        tags: Type.Optional(Type.Array(Type.String({ maxLength: 50 }), { maxItems: 30 })),
+        orgCode: Type.String({ maxLength: 32 }),
+        systemCode: Type.String({ maxLength: 64 }),
+        updateCycle: Type.String(),
+        shareType: Type.String(),
+        openType: Type.String(),
+        fields: Type.Array(Field, { minItems: 1, maxItems: 500 }),
+      }),
+      response: { 201: AnyObject, ...errorResponses },
+    },
+  }, async (req, reply) => {
+    const d = await catalogue.create(req.body as unknown as NewDataset);
+    return reply.code(201).send(datasetDetail(d));
+  });
+
+  app.post('/datasets/:code/fields', {
+    schema: { tags: ['catalogue'], summary: 'Add a field (new schema version)', params: DatasetParams, body: Field, response: { 201: AnyObject, ...errorResponses } },
+  }, async (req, reply) => {
+    const d = await catalogue.addField(req.params.code, req.body as unknown as NewField);
+    return reply.code(201).send(datasetDetail(d));
+  });
+};

@@ -1,0 +1,208 @@
+import { fail } from '../../errors.ts';
+import type { Lake } from '../../lake/lake.ts';
+import type { OrganisationService } from '../organisations/service.ts';
+import type { CatalogueRepository } from './repository.ts';
+import {
+  CATEGORIES, FIELD_TYPES, OPEN_TYPES, SENSITIVITIES, SHARE_TYPES, UPDATE_CYCLES,
+  type Dataset, type FieldSpec, type OpenType, type ShareType, type UpdateCycle,
+} from './types.ts';
+import { FORMATS, type FormatName } from './validators/formats.ts';
+
+/** What a steward sends to catalogue a new dataset. */
+export interface NewDataset {
+  name: string;
+  nameEn?: string;
+  summary: string;
+  category: string;
+  tags?: string[];
+  orgCode: string;
+  systemCode: string;
+  updateCycle: UpdateCycle;
+  shareType: ShareType;
+  openType: OpenType;
+  fields: NewField[];
+}
+
+/** A field as sent by a steward; sinceVersion is assigned by the catalogue. */
+export type NewField = Omit<FieldSpec, 'sinceVersion' | 'required' | 'primaryKey' | 'sensitivity' | 'format'> &
+  Partial<Pick<FieldSpec, 'required' | 'primaryKey' | 'sensitivity' | 'format'>>;
+
+/** A catalogue search. */
+export interface DatasetQuery {
+  q?: string;
+  org?: string;
+  category?: string;
+  shareType?: string;
+  openType?: string;
+  limit: number;
+  offset: number;
+}
+
+const FIELD_NAME = /^[a-z][a-z0-9_]{0,62}$/;
+const RE2_UNSUPPORTED = /\(\?[=!<]|\\[1-9]/;
+
+/** Checks one field definition and returns it normalised. */
+export function checkField(f: NewField, version: number): FieldSpec {
+  const bad = (reason: string) => fail('VALIDATION_FAILED', { reason: `field ${JSON.stringify(f.name)}: ${reason}` });
+  if (typeof f.name !== 'string' || !FIELD_NAME.test(f.name)) bad('a field name is a lower-case letter followed by up to 62 letters, digits or _');
+  if (!f.label || typeof f.label !== 'string') bad('a label (中文名) is required');
+  if (!FIELD_TYPES.includes(f.type)) bad(`type must be one of ${FIELD_TYPES.join(', ')}`);
+  const sensitivity = f.sensitivity ?? 'internal';
+  if (!SENSITIVITIES.includes(sensitivity)) bad(`sensitivity must be one of ${SENSITIVITIES.join(', ')}`);
+  const format = f.format ?? null;
+  if (format !== null && !(format in FORMATS)) bad(`format must be one of ${Object.keys(FORMATS).join(', ')}`);
+  if (format !== null && f.type !== 'string') bad('a format check applies to string fields');
+  if (f.enum !== undefined && (!Array.isArray(f.enum) || !f.enum.length || f.enum.some((v) => typeof v !== 'string'))) bad('enum is a non-empty list of strings');
+  for (const k of ['min', 'max'] as const) {
+    if (f[k] !== undefined && (typeof f[k] !== 'number' || !Number.isFinite(f[k]))) bad(`${k} must be a number`);
+    if (f[k] !== undefined && f.type !== 'integer' && f.type !== 'decimal') bad(`${k} applies to integer and decimal fields`);
+  }
+  for (const k of ['minLength', 'maxLength'] as const) {
+    if (f[k] !== undefined && (!Number.isInteger(f[k]) || (f[k] as number) < 0)) bad(`${k} must be a whole number ≥ 0`);
+  }
+  if (f.pattern !== undefined) {
+    if (typeof f.pattern !== 'string' || RE2_UNSUPPORTED.test(f.pattern)) bad('pattern must be a regular expression without look-around or back-references');
+    try {
+      new RegExp(f.pattern as string, 'u');
+    } catch (e) {
+      bad(`pattern is not a valid regular expression (${(e as Error).message})`);
+    }
+  }
+  const required = Boolean(f.required ?? false);
+  const primaryKey = Boolean(f.primaryKey ?? false);
+  if (primaryKey && (f.type === 'json' || f.type === 'geopoint')) bad('a primary key field cannot be json or geopoint');
+  const out: FieldSpec = {
+    name: f.name,
+    label: f.label,
+    type: f.type,
+    required: required || primaryKey,
+    primaryKey,
+    sensitivity,
+    format: format as FormatName | null,
+    sinceVersion: version,
+  };
+  for (const k of ['enum', 'min', 'max', 'minLength', 'maxLength', 'pattern'] as const) {
+    if (f[k] !== undefined) (out as unknown as Record<string, unknown>)[k] = f[k];
+  }
+  return out;
+}
+
+/** The resource catalogue (资源目录): datasets, their typed schemas and schema versions. */
+export class CatalogueService {
+  private cache = new Map<string, Dataset>();
+  private loaded = false;
+
+  constructor(
+    private readonly repo: CatalogueRepository,
+    private readonly orgs: OrganisationService,
+    private readonly lake: Lake,
+  ) {}
+
+  private async load() {
+    if (this.loaded) return;
+    for (const d of await this.repo.allDatasets()) this.cache.set(d.code, d);
+    this.loaded = true;
+  }
+
+  /** Re-reads one dataset from the Store after a change. */
+  async refresh(code: string): Promise<Dataset | undefined> {
+    const d = await this.repo.getDataset(code);
+    if (d) this.cache.set(code, d);
+    else this.cache.delete(code);
+    return d;
+  }
+
+  /** The dataset, or DATASET_NOT_FOUND. */
+  async get(code: string): Promise<Dataset> {
+    await this.load();
+    const d = this.cache.get(code);
+    if (!d) fail('DATASET_NOT_FOUND', { code });
+    return d;
+  }
+
+  async all(): Promise<Dataset[]> {
+    await this.load();
+    return [...this.cache.values()].sort((a, b) => a.code.localeCompare(b.code));
+  }
+
+  /** Searches the catalogue by text and facets. */
+  async search(q: DatasetQuery): Promise<{ items: Dataset[]; total: number }> {
+    const needle = q.q?.trim().toLowerCase();
+    const hits = (await this.all()).filter(
+      (d) =>
+        (!q.org || d.orgCode === q.org) &&
+        (!q.category || d.category === q.category) &&
+        (!q.shareType || d.shareType === q.shareType) &&
+        (!q.openType || d.openType === q.openType) &&
+        (!needle ||
+          [d.code, d.name, d.nameEn, d.summary, d.orgName, ...d.tags, ...d.fields.map((f) => f.label)].some((s) => s.toLowerCase().includes(needle))),
+    );
+    return { items: hits.slice(q.offset, q.offset + q.limit), total: hits.length };
+  }
+
+  /** Catalogues a dataset: checks the schema, generates its resource code and creates its Lake table. */
+  async create(input: NewDataset): Promise<Dataset> {
+    const bad = (reason: string) => fail('VALIDATION_FAILED', { reason });
+    if (!input.name?.trim()) bad('name is required');
+    const cat = CATEGORIES.find((c) => c.code === input.category);
+    if (!cat) bad(`category must be one of ${CATEGORIES.map((c) => `${c.code} (${c.name})`).join(', ')}`);
+    if (!UPDATE_CYCLES.includes(input.updateCycle)) bad(`updateCycle must be one of ${UPDATE_CYCLES.join(', ')}`);
+    if (!SHARE_TYPES.includes(input.shareType)) bad(`shareType must be one of ${SHARE_TYPES.join(', ')}`);
+    if (!OPEN_TYPES.includes(input.openType)) bad(`openType must be one of ${OPEN_TYPES.join(', ')}`);
+    if (input.shareType === 'none' && input.openType !== 'closed') bad('a dataset that is not shared (不予共享) cannot be opened to the public');
+    await this.orgs.requireSystem(input.systemCode, input.orgCode);
+    if (!Array.isArray(input.fields) || !input.fields.length) bad('a dataset needs at least one field');
+    if (input.fields.length > 500) bad('a dataset may have at most 500 fields');
+    const fields = input.fields.map((f) => checkField(f, 1));
+    const names = new Set<string>();
+    for (const f of fields) {
+      if (names.has(f.name)) bad(`field ${f.name} appears twice`);
+      names.add(f.name);
+    }
+    const seq = await this.repo.nextSequence(`dataset:${input.category}:${input.orgCode}`);
+    const code = `XM-${input.category}-${input.orgCode}-${String(seq).padStart(5, '0')}`;
+    const now = new Date().toISOString();
+    await this.repo.insertDataset({
+      code,
+      name: input.name.trim(),
+      nameEn: input.nameEn?.trim() ?? '',
+      summary: input.summary ?? '',
+      category: input.category,
+      tags: input.tags ?? [],
+      orgCode: input.orgCode,
+      systemCode: input.systemCode,
+      updateCycle: input.updateCycle,
+      shareType: input.shareType,
+      openType: input.openType,
+      schemaVersion: 1,
+      fields,
+      createdAt: now,
+      updatedAt: now,
+    });
+    const d = (await this.refresh(code)) as Dataset;
+    await this.lake.ensureTable(d);
+    return d;
+  }
+
+  /** Adds a field as a new schema version; stored records keep their values and read NULL for it. */
+  async addField(code: string, input: NewField): Promise<Dataset> {
+    const d = await this.get(code);
+    const f = checkField(input, d.schemaVersion + 1);
+    if (d.fields.some((x) => x.name === f.name)) fail('FIELD_EXISTS', { dataset: code, field: f.name });
+    if (f.primaryKey) fail('VALIDATION_FAILED', { reason: 'a primary key cannot be added to a dataset that already exists' });
+    if (f.required && d.validRecords > 0) {
+      fail('VALIDATION_FAILED', { reason: `field ${f.name} cannot be required: ${d.validRecords} stored records have no value for it` });
+    }
+    await this.repo.addField(code, d.fields.length, f, d.schemaVersion + 1);
+    const next = (await this.refresh(code)) as Dataset;
+    await this.lake.ensureTable(next);
+    return next;
+  }
+
+  /** Removes a dataset with its records (used by the demo reset). */
+  async remove(code: string): Promise<void> {
+    await this.lake.dropTable(code);
+    await this.repo.deleteDataset(code);
+    this.cache.delete(code);
+  }
+}

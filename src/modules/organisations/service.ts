@@ -1,0 +1,91 @@
+import { fail } from '../../errors.ts';
+import { CYCLE_SECONDS, UPDATE_CYCLES, type UpdateCycle } from '../catalogue/types.ts';
+import { DISTRICTS } from './districts.ts';
+import type { OrganisationRepository } from './repository.ts';
+
+/** A connected system's connection status (接入状态). */
+export type ConnectionStatus = 'connected' | 'pending' | 'stale';
+
+/** Whether a system pushed within its declared cycle: never pushed → pending; overdue → stale. */
+export function connectionStatus(cycle: string, lastPushAt: string | null, now = Date.now()): ConnectionStatus {
+  if (!lastPushAt) return 'pending';
+  const limit = CYCLE_SECONDS[cycle as UpdateCycle] ?? CYCLE_SECONDS.daily;
+  return now - Date.parse(lastPushAt) > limit * 1000 ? 'stale' : 'connected';
+}
+
+/** Organisations (departments and districts) and their connected information systems. */
+export class OrganisationService {
+  constructor(private readonly repo: OrganisationRepository) {}
+
+  async listOrganisations() {
+    const rows = await this.repo.listOrganisations();
+    return rows.map((o) => ({
+      code: o.code,
+      name: o.name,
+      nameEn: o.name_en,
+      kind: o.kind,
+      adcode: o.adcode,
+      systems: Number(o.systems ?? 0),
+      datasets: Number(o.datasets ?? 0),
+      validRecords: Number(o.valid_records ?? 0),
+    }));
+  }
+
+  async getOrganisation(code: string) {
+    const all = await this.listOrganisations();
+    const org = all.find((o) => o.code === code);
+    if (!org) fail('ORGANISATION_NOT_FOUND', { code });
+    return { ...org, systemsList: await this.listSystems(code) };
+  }
+
+  async listSystems(orgCode: string | null = null) {
+    if (orgCode && !(await this.repo.getOrganisation(orgCode))) fail('ORGANISATION_NOT_FOUND', { code: orgCode });
+    const rows = await this.repo.listSystems(orgCode);
+    const now = Date.now();
+    return rows.map((s) => ({
+      code: s.code,
+      name: s.name,
+      nameEn: s.name_en,
+      orgCode: s.org_code,
+      orgName: s.org_name,
+      cycle: s.cycle,
+      status: connectionStatus(s.cycle, s.last_push_at, now),
+      lastPushAt: s.last_push_at,
+      datasets: Number(s.datasets ?? 0),
+      validRecords: Number(s.valid_records ?? 0),
+    }));
+  }
+
+  /** Checks that a system exists and belongs to the organisation. */
+  async requireSystem(code: string, orgCode?: string) {
+    const s = await this.repo.getSystem(code);
+    if (!s || (orgCode && s.org_code !== orgCode)) fail('SYSTEM_NOT_FOUND', { code });
+    return s;
+  }
+
+  async requireOrganisation(code: string) {
+    const o = await this.repo.getOrganisation(code);
+    if (!o) fail('ORGANISATION_NOT_FOUND', { code });
+    return o;
+  }
+
+  async createOrganisation(o: { code: string; name: string; nameEn: string; kind: 'department' | 'district'; adcode: string | null }) {
+    if (!/^[A-Z][A-Z0-9]{1,15}$/.test(o.code)) fail('VALIDATION_FAILED', { reason: 'an organisation code is 2–16 upper-case letters or digits' });
+    await this.repo.insertOrganisation(o);
+  }
+
+  async createSystem(s: { code: string; orgCode: string; name: string; nameEn: string; cycle: string }) {
+    await this.requireOrganisation(s.orgCode);
+    if (!(UPDATE_CYCLES as readonly string[]).includes(s.cycle)) fail('VALIDATION_FAILED', { reason: `cycle must be one of ${UPDATE_CYCLES.join(', ')}` });
+    await this.repo.insertSystem(s);
+  }
+
+  /** Records that a system pushed data now. */
+  touchSystem(code: string, at: string) {
+    return this.repo.touchSystem(code, at);
+  }
+
+  districts() {
+    return DISTRICTS;
+  }
+}

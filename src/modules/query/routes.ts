@@ -1,0 +1,85 @@
+import { Readable } from 'node:stream';
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { AnyObject, DatasetParams, errorResponses } from '../../http/schemas.ts';
+import type { QueryService } from './service.ts';
+
+const CONTENT_TYPES = {
+  ndjson: 'application/x-ndjson; charset=utf-8',
+  csv: 'text/csv; charset=utf-8',
+  parquet: 'application/vnd.apache.parquet',
+} as const;
+
+/** HTTP routes of record reads: pages, exports, aggregates and the change feed. */
+export const queryRoutes: FastifyPluginAsyncTypebox<{ query: QueryService; maxPageSize: number }> = async (app, { query, maxPageSize }) => {
+  app.get('/datasets/:code/records', {
+    schema: {
+      tags: ['query'],
+      summary: 'Filtered, sorted, keyset-paged records; or the whole result as NDJSON, CSV or Parquet',
+      params: DatasetParams,
+      querystring: Type.Object({
+        filter: Type.Optional(Type.String({ maxLength: 8192, description: "e.g. district = '350203' and capital >= 100" })),
+        q: Type.Optional(Type.String({ maxLength: 200 })),
+        fields: Type.Optional(Type.String({ maxLength: 4000 })),
+        sort: Type.Optional(Type.String({ maxLength: 1000, description: 'comma-separated; - for descending' })),
+        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: maxPageSize })),
+        offset: Type.Optional(Type.Integer({ minimum: 0 })),
+        cursor: Type.Optional(Type.String({ maxLength: 4000 })),
+        total: Type.Optional(Type.Union([Type.Literal('exact'), Type.Literal('estimate'), Type.Literal('none')])),
+        format: Type.Union(['json', 'ndjson', 'csv', 'parquet'].map((f) => Type.Literal(f)), { default: 'json' }),
+      }),
+      response: {
+        200: Type.Object({
+          items: Type.Array(AnyObject),
+          total: Type.Union([Type.Number(), Type.Null()]),
+          totalExact: Type.Boolean(),
+          nextCursor: Type.Union([Type.String(), Type.Null()]),
+        }),
+        ...errorResponses,
+      },
+    },
+  }, async (req, reply) => {
+    const { format, ...q } = req.query;
+    if (format === 'json') return query.records(req.params.code, q);
+    const fmt = format as keyof typeof CONTENT_TYPES;
+    const { dataset, stream } = await query.export(req.params.code, { ...q, limit: req.query.limit }, fmt);
+    const ext = fmt === 'ndjson' ? 'ndjson' : fmt;
+    return reply
+      .type(CONTENT_TYPES[fmt])
+      .header('content-disposition', `attachment; filename="${dataset.code}.${ext}"`)
+      .send(Readable.from(stream));
+  });
+
+  app.get('/datasets/:code/aggregate', {
+    schema: {
+      tags: ['query'],
+      summary: 'Group-by aggregates (count, sum, avg, min, max, count_distinct) with time buckets',
+      params: DatasetParams,
+      querystring: Type.Object({
+        groupBy: Type.Optional(Type.String({ maxLength: 500, description: 'e.g. district,established_on:month' })),
+        metrics: Type.Optional(Type.String({ maxLength: 500, description: 'e.g. count,sum:capital' })),
+        filter: Type.Optional(Type.String({ maxLength: 8192 })),
+        q: Type.Optional(Type.String({ maxLength: 200 })),
+        sort: Type.Optional(Type.String({ maxLength: 500 })),
+        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+      }),
+      response: { 200: Type.Object({ items: Type.Array(AnyObject) }), ...errorResponses },
+    },
+  }, async (req) => query.aggregate(req.params.code, req.query));
+
+  app.get('/datasets/:code/changes', {
+    schema: {
+      tags: ['query'],
+      summary: 'Change feed: records written and keys deleted since a batch sequence number or cursor',
+      params: DatasetParams,
+      querystring: Type.Object({
+        since: Type.Optional(Type.Integer({ minimum: 0 })),
+        cursor: Type.Optional(Type.String({ maxLength: 4000 })),
+        limit: Type.Integer({ minimum: 1, maximum: maxPageSize, default: 1000 }),
+      }),
+      response: {
+        200: Type.Object({ items: Type.Array(AnyObject), nextCursor: Type.String(), more: Type.Boolean(), seq: Type.Integer() }),
+        ...errorResponses,
+      },
+    },
+  }, async (req) => query.changes(req.params.code, req.query));
+};

@@ -1,0 +1,89 @@
+import type { Generated } from 'kysely';
+
+/** Kysely table types of the Store: catalogue, organisations, connected systems and ingest batches. */
+export interface StoreSchema {
+  organisations: OrganisationTable;
+  systems: SystemTable;
+  datasets: DatasetTable;
+  dataset_fields: DatasetFieldTable;
+  code_sequences: CodeSequenceTable;
+  batches: BatchTable;
+}
+
+export interface OrganisationTable {
+  code: string;
+  name: string;
+  name_en: string;
+  kind: 'department' | 'district';
+  adcode: string | null;
+  created_at: string;
+}
+
+export interface SystemTable {
+  code: string;
+  org_code: string;
+  name: string;
+  name_en: string;
+  cycle: string;
+  last_push_at: string | null;
+  created_at: string;
+}
+
+export interface DatasetTable {
+  code: string;
+  name: string;
+  name_en: string;
+  summary: string;
+  category: string;
+  tags: string;
+  org_code: string;
+  system_code: string;
+  update_cycle: string;
+  share_type: string;
+  open_type: string;
+  schema_version: number;
+  valid_records: number;
+  invalid_records: number;
+  last_ingest_at: string | null;
+  last_seq: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface DatasetFieldTable {
+  dataset_code: string;
+  position: number;
+  name: string;
+  label: string;
+  type: string;
+  required: number;
+  primary_key: number;
+  sensitivity: string;
+  format: string | null;
+  constraints: string;
+  since_version: number;
+}
+
+export interface CodeSequenceTable {
+  scope: string;
+  next_value: number;
+}
+
+export interface BatchTable {
+  batch_id: string;
+  dataset_code: string;
+  seq: number;
+  idempotency_key: string | null;
+  request_hash: string;
+  system_code: string | null;
+  source: string;
+  format: string;
+  mode: string;
+  accepted: number;
+  valid: number;
+  invalid: number;
+  status: 'committed' | 'failed';
+  created_at: string;
+  duration_ms: number;
+  row_id: Generated<number>;
+}
