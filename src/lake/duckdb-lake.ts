@@ -329,7 +329,7 @@ export class DuckDbLake implements Lake {
         const baseWhere = this.compileWhere(spec, plan, new Params());
         if (plan.total === 'estimate' && baseWhere) {
           const est = await c.runAndReadAll(
-            `SELECT count(*) AS n, (SELECT count(*) FROM ${t}) AS all_rows FROM ${t} USING SAMPLE 2 PERCENT (system, 42) ${baseWhere}`, baseParams as DuckDBValue[]);
+            `SELECT count(*) AS n, (SELECT count(*) FROM ${t}) AS all_rows FROM (SELECT * FROM ${t} USING SAMPLE 2 PERCENT (system, 42)) ${baseWhere}`, baseParams as DuckDBValue[]);
           const row = est.getRowObjects()[0];
           const allRows = num(row.all_rows);
           if (allRows < 200_000) {
@@ -436,7 +436,19 @@ export class DuckDbLake implements Lake {
     });
   }
 
-  async changes(spec: LakeTableSpec, after: ChangeCursor, limit: number) {
+  async changes(spec: LakeTableSpec, after: ChangeCursor, limit: number): Promise<{ items: ChangeEntry[]; next: ChangeCursor; more: boolean }> {
+    // Walk batch by batch until the page is full or no later batch exists.
+    const items: ChangeEntry[] = [];
+    let cur = after;
+    for (;;) {
+      const r = await this.changesInBatch(spec, cur, limit - items.length);
+      items.push(...r.items);
+      cur = r.next;
+      if (!r.more || items.length >= limit || (r.items.length === 0 && r.next.phase !== 'done')) return { items, next: cur, more: r.more };
+    }
+  }
+
+  private async changesInBatch(spec: LakeTableSpec, after: ChangeCursor, limit: number) {
     const t = tableName(spec.code);
     const fieldMap = new Map(spec.fields.map((f) => [f.name, f]));
     const keys = this.fullSort(spec, []);

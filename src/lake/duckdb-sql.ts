@@ -85,9 +85,10 @@ export function ruleExpr(f: FieldSpec, raw: string): string {
 /** Binds literals positionally while compiling a filter. */
 export class Params {
   readonly values: (string | number | boolean | bigint | null)[] = [];
+  /** Binds a value and returns its numbered placeholder, which may be used more than once. */
   add(v: Literal | bigint): string {
     this.values.push(v);
-    return '?';
+    return `$${this.values.length}`;
   }
 }
 

@@ -8,7 +8,7 @@ import { parseCsvHeader, sniffDelimiter } from './csv-header.ts';
 import { findInvalidGb18030, looksLikeUtf8, Utf8StreamValidator } from './encoding.ts';
 import { JsonArraySplitter } from './json-array.ts';
 import { SourceError } from './source-error.ts';
-import { inspectZip, xlsxToCsv } from './xlsx.ts';
+import { inspectZip, verifyZip, xlsxToCsv } from './xlsx.ts';
 
 export { SourceError } from './source-error.ts';
 export type { SourceErrorCode } from './source-error.ts';
@@ -644,29 +644,31 @@ async function spoolXlsx(src: ChunkSource, opts: SpoolOptions, files: string[]):
       );
     });
     await raw.close();
+    const expandedLimit = Math.max(opts.maxBytes * XLSX_EXPANSION_RATIO, XLSX_MIN_EXPANDED_LIMIT);
     const fh = await open(raw.path, 'r');
-    let zip;
     try {
-      zip = await inspectZip(fh, (await stat(raw.path)).size);
+      const zip = await inspectZip(fh, (await stat(raw.path)).size);
+      if (!zip.sizes.has('xl/workbook.xml')) {
+        throw new SourceError(
+          'BAD_XLSX',
+          'The zip archive is not an Excel workbook (xl/workbook.xml is missing); it may be a .docx, .ods or another zip file. Save the data as .xlsx and upload again.',
+          { entries: zip.entries },
+        );
+      }
+      const sharedStrings = zip.sizes.get('xl/sharedStrings.xml') ?? 0;
+      if (zip.uncompressedBytes > expandedLimit || sharedStrings > XLSX_MAX_SHARED_STRINGS) {
+        const limit = zip.uncompressedBytes > expandedLimit ? expandedLimit : XLSX_MAX_SHARED_STRINGS;
+        throw new SourceError(
+          'BODY_TOO_LARGE',
+          `The workbook expands to ${zip.uncompressedBytes} bytes when unzipped${sharedStrings > XLSX_MAX_SHARED_STRINGS ? ` (${sharedStrings} bytes of text cells)` : ''}, ` +
+            `more than the allowed ${limit} bytes. Export the data as CSV UTF-8, or split the workbook, and upload again.`,
+          { limitBytes: limit, uncompressedBytes: zip.uncompressedBytes, sharedStringsBytes: sharedStrings },
+        );
+      }
+      opts.signal?.throwIfAborted();
+      await verifyZip(raw.path, fh, zip, expandedLimit);
     } finally {
       await fh.close();
-    }
-    if (!zip.sizes.has('xl/workbook.xml')) {
-      throw new SourceError(
-        'BAD_XLSX',
-        'The zip archive is not an Excel workbook (xl/workbook.xml is missing); it may be a .docx, .ods or another zip file. Save the data as .xlsx and upload again.',
-        { entries: zip.entries },
-      );
-    }
-    const expandedLimit = Math.max(opts.maxBytes * XLSX_EXPANSION_RATIO, XLSX_MIN_EXPANDED_LIMIT);
-    const sharedStrings = zip.sizes.get('xl/sharedStrings.xml') ?? 0;
-    if (zip.uncompressedBytes > expandedLimit || sharedStrings > XLSX_MAX_SHARED_STRINGS) {
-      throw new SourceError(
-        'BODY_TOO_LARGE',
-        `The workbook expands to ${zip.uncompressedBytes} bytes when unzipped${sharedStrings > XLSX_MAX_SHARED_STRINGS ? ` (${sharedStrings} bytes of text cells)` : ''}, ` +
-          `more than the allowed ${zip.uncompressedBytes > expandedLimit ? expandedLimit : XLSX_MAX_SHARED_STRINGS} bytes. Export the data as CSV UTF-8, or split the workbook, and upload again.`,
-        { limitBytes: expandedLimit, uncompressedBytes: zip.uncompressedBytes, sharedStringsBytes: sharedStrings },
-      );
     }
     const csv = await FileSink.create(opts.dir, '.csv', files);
     try {

@@ -1,5 +1,8 @@
 // XLSX support for the spooler: a zip-bomb guard over the central directory and a streaming first-sheet → CSV converter.
+import { createReadStream } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { crc32, createInflateRaw } from 'node:zlib';
 import ExcelJS from 'exceljs';
 import { csvQuote } from './csv-header.ts';
 import { SourceError } from './source-error.ts';
@@ -7,6 +10,24 @@ import { SourceError } from './source-error.ts';
 const MAX_ZIP_ENTRIES = 100_000;
 const MAX_CENTRAL_DIRECTORY_BYTES = 64 * 1024 * 1024;
 const BATCH_CHARS = 256 * 1024;
+
+/** One entry of a zip central directory. */
+export interface ZipEntry {
+  /** Entry path inside the archive. */
+  name: string;
+  /** General-purpose flags (bit 0: encrypted, bit 3: data descriptor follows the data). */
+  flags: number;
+  /** Compression method (0 stored, 8 deflate). */
+  method: number;
+  /** Declared CRC-32 of the uncompressed data. */
+  crc: number;
+  /** Declared compressed size. */
+  compressedSize: number;
+  /** Declared uncompressed size. */
+  uncompressedSize: number;
+  /** Offset of the entry's local header. */
+  localHeaderOffset: number;
+}
 
 /** What the central directory of a zip archive declares. */
 export interface ZipSummary {
@@ -16,6 +37,10 @@ export interface ZipSummary {
   uncompressedBytes: number;
   /** Declared uncompressed size per entry name. */
   sizes: Map<string, number>;
+  /** Entries in central-directory order. */
+  list: ZipEntry[];
+  /** Offset of the central directory (where the last entry must end). */
+  centralDirectoryOffset: number;
 }
 
 async function readAt(fh: FileHandle, position: number, length: number): Promise<Buffer> {
@@ -36,6 +61,13 @@ function badXlsx(message: string, details: Record<string, unknown> = {}): Source
 const TRUNCATED_ZIP =
   'The .xlsx file is not a complete zip archive (its central directory is missing or cut off), so the upload is probably truncated ' +
   'or the file is not really an .xlsx. Open it in Excel or WPS, save it again as .xlsx and upload the whole file.';
+
+const CORRUPT_ZIP =
+  'The .xlsx file is corrupt: {what}. Open it in Excel or WPS (which can often repair it), save it again as .xlsx and upload again.';
+
+function corrupt(what: string, details: Record<string, unknown> = {}): SourceError {
+  return badXlsx(CORRUPT_ZIP.replace('{what}', what), details);
+}
 
 /** Reads the zip central directory (including ZIP64) of an archive of the given size without inflating anything. */
 export async function inspectZip(fh: FileHandle, size: number): Promise<ZipSummary> {
@@ -71,34 +103,118 @@ export async function inspectZip(fh: FileHandle, size: number): Promise<ZipSumma
   }
   const cd = await readAt(fh, cdOffset, cdSize);
   const sizes = new Map<string, number>();
+  const list: ZipEntry[] = [];
   let total = 0;
   let p = 0;
   for (let e = 0; e < entries; e++) {
     if (p + 46 > cd.length || cd.readUInt32LE(p) !== 0x02014b50) throw badXlsx(TRUNCATED_ZIP, { reason: 'corrupt central directory' });
-    let uncompressed = cd.readUInt32LE(p + 24);
     const nameLen = cd.readUInt16LE(p + 28);
     const extraLen = cd.readUInt16LE(p + 30);
     const commentLen = cd.readUInt16LE(p + 32);
-    const name = cd.toString('utf8', p + 46, p + 46 + nameLen);
-    if (uncompressed === 0xffffffff) {
-      // ZIP64 extended information extra field (id 0x0001) starts with the 64-bit uncompressed size.
-      let x = p + 46 + nameLen;
-      const xEnd = x + extraLen;
-      while (x + 4 <= xEnd) {
-        const id = cd.readUInt16LE(x);
-        const sz = cd.readUInt16LE(x + 2);
-        if (id === 0x0001 && sz >= 8) {
-          uncompressed = Number(cd.readBigUInt64LE(x + 4));
-          break;
-        }
-        x += 4 + sz;
+    if (p + 46 + nameLen + extraLen + commentLen > cd.length) throw badXlsx(TRUNCATED_ZIP, { reason: 'corrupt central directory' });
+    const entry: ZipEntry = {
+      name: cd.toString('utf8', p + 46, p + 46 + nameLen),
+      flags: cd.readUInt16LE(p + 8),
+      method: cd.readUInt16LE(p + 10),
+      crc: cd.readUInt32LE(p + 16),
+      compressedSize: cd.readUInt32LE(p + 20),
+      uncompressedSize: cd.readUInt32LE(p + 24),
+      localHeaderOffset: cd.readUInt32LE(p + 42),
+    };
+    // ZIP64 extended information (extra field 0x0001) holds, in this order, whichever of these overflowed 32 bits.
+    let x = p + 46 + nameLen;
+    const xEnd = x + extraLen;
+    while (x + 4 <= xEnd) {
+      const id = cd.readUInt16LE(x);
+      const sz = cd.readUInt16LE(x + 2);
+      if (id === 0x0001) {
+        let f = x + 4;
+        const fEnd = Math.min(f + sz, xEnd);
+        const next = (): number => {
+          if (f + 8 > fEnd) throw badXlsx(TRUNCATED_ZIP, { reason: 'bad ZIP64 extra field' });
+          const v = Number(cd.readBigUInt64LE(f));
+          f += 8;
+          return v;
+        };
+        if (entry.uncompressedSize === 0xffffffff) entry.uncompressedSize = next();
+        if (entry.compressedSize === 0xffffffff) entry.compressedSize = next();
+        if (entry.localHeaderOffset === 0xffffffff) entry.localHeaderOffset = next();
+        break;
       }
+      x += 4 + sz;
     }
-    sizes.set(name, uncompressed);
-    total += uncompressed;
+    sizes.set(entry.name, entry.uncompressedSize);
+    list.push(entry);
+    total += entry.uncompressedSize;
     p += 46 + nameLen + extraLen + commentLen;
   }
-  return { entries, uncompressedBytes: total, sizes };
+  return { entries, uncompressedBytes: total, sizes, list, centralDirectoryOffset: cdOffset };
+}
+
+/**
+ * Inflates every entry once and checks its CRC-32, size and layout against the central directory, so exceljs (whose
+ * streaming unzipper can hang instead of failing on corrupt deflate data) only ever sees a consistent archive; the real
+ * inflated size is capped at limitBytes regardless of what the headers claim.
+ */
+export async function verifyZip(path: string, fh: FileHandle, zip: ZipSummary, limitBytes: number): Promise<void> {
+  const entries = [...zip.list].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset);
+  let expectedOffset = 0;
+  let inflatedTotal = 0;
+  for (const e of entries) {
+    const where = { entry: e.name };
+    if (e.flags & 1) {
+      throw badXlsx('The .xlsx file is encrypted (password-protected). Remove the password in Excel or WPS, save as .xlsx and upload again.', where);
+    }
+    if (e.method !== 0 && e.method !== 8) {
+      throw badXlsx(
+        `The .xlsx file uses an unsupported zip compression method (${e.method}) for "${e.name}". Save it again from Excel or WPS as a normal .xlsx and upload again.`,
+        { ...where, method: e.method },
+      );
+    }
+    if (e.localHeaderOffset !== expectedOffset) throw corrupt(`unexpected data before the entry "${e.name}"`, where);
+    const lh = await readAt(fh, e.localHeaderOffset, 30);
+    if (lh.length < 30 || lh.readUInt32LE(0) !== 0x04034b50) throw corrupt(`the local header of "${e.name}" is damaged`, where);
+    const dataStart = e.localHeaderOffset + 30 + lh.readUInt16LE(26) + lh.readUInt16LE(28);
+    const dataEnd = dataStart + e.compressedSize;
+    if (dataEnd > zip.centralDirectoryOffset) throw corrupt(`the entry "${e.name}" runs past the end of the data`, where);
+    let crc = 0;
+    let inflated = 0;
+    const count = async function (source: AsyncIterable<Buffer>): Promise<void> {
+      for await (const chunk of source) {
+        crc = crc32(chunk, crc);
+        inflated += chunk.length;
+        if (inflatedTotal + inflated > limitBytes) {
+          throw new SourceError(
+            'BODY_TOO_LARGE',
+            `The workbook expands to more than ${limitBytes} bytes when unzipped, which exceeds the limit. Export the data as CSV UTF-8, or split the workbook, and upload again.`,
+            { limitBytes, entry: e.name },
+          );
+        }
+      }
+    };
+    if (e.compressedSize > 0) {
+      const raw = createReadStream(path, { start: dataStart, end: dataEnd - 1 });
+      try {
+        if (e.method === 8) await pipeline(raw, createInflateRaw(), count);
+        else await pipeline(raw, count);
+      } catch (err) {
+        if (err instanceof SourceError) throw err;
+        throw corrupt(`the compressed data of "${e.name}" is damaged (${err instanceof Error ? err.message : String(err)})`, where);
+      }
+    }
+    if (inflated !== e.uncompressedSize || crc >>> 0 !== e.crc >>> 0) throw corrupt(`the entry "${e.name}" fails its checksum`, where);
+    inflatedTotal += inflated;
+    expectedOffset = dataEnd;
+    if (e.flags & 8) {
+      // Data descriptor: optional signature, CRC-32, then 32- or 64-bit sizes.
+      const dd = await readAt(fh, dataEnd, 24);
+      const o = dd.length >= 4 && dd.readUInt32LE(0) === 0x08074b50 ? 4 : 0;
+      if (dd.length < o + 12 || dd.readUInt32LE(o) >>> 0 !== e.crc >>> 0) throw corrupt(`the data descriptor of "${e.name}" is damaged`, where);
+      const small = dd.readUInt32LE(o + 4) === e.compressedSize && dd.readUInt32LE(o + 8) === e.uncompressedSize;
+      expectedOffset = dataEnd + o + (small ? 12 : 20);
+    }
+  }
+  if (expectedOffset !== zip.centralDirectoryOffset) throw corrupt('there is unexpected data between the last entry and the central directory', {});
 }
 
 /** Options for {@link xlsxToCsv}. */
