@@ -11,6 +11,7 @@ import { AppError } from '../errors.ts';
 import { resetDemo, seedDemo } from '../modules/demo/seed.ts';
 import type { SourceFormat } from '../modules/ingest/sources/spool.ts';
 import type { IngestMode } from '../modules/ingest/service.ts';
+import type { NewDataset } from '../modules/catalogue/service.ts';
 import { openPlatform, type Platform } from '../platform.ts';
 
 const FORMAT_BY_EXT: Record<string, SourceFormat> = { '.csv': 'csv', '.txt': 'csv', '.ndjson': 'ndjson', '.jsonl': 'ndjson', '.json': 'json', '.parquet': 'parquet', '.xlsx': 'xlsx' };
@@ -138,6 +139,24 @@ program
       const log = (m: string) => process.stdout.write(`${m}\n`);
       if (o.reset) await resetDemo(p, o.size as 'full', log);
       else if (!(await seedDemo(p, o.size as 'full', { onlyIfEmpty: true, log }))) log('the hub already has data; use --reset to rebuild it');
+    });
+  });
+
+program
+  .command('catalogue-add')
+  .description('catalogue a dataset from a JSON description (as POST /api/v1/datasets takes); prints its resource code')
+  .argument('<spec>', 'JSON file')
+  .action(async (spec: string) => {
+    const { readFileSync } = await import('node:fs');
+    let input: NewDataset;
+    try {
+      input = JSON.parse(readFileSync(spec, 'utf8')) as NewDataset;
+    } catch (e) {
+      throw new AppError('VALIDATION_FAILED', { reason: `${spec} is not a JSON dataset description (${(e as Error).message})` });
+    }
+    await withPlatform(async (p) => {
+      const d = await p.catalogue.create(input);
+      process.stdout.write(`${d.code}\n`);
     });
   });
 

@@ -186,7 +186,7 @@ export class DuckDbLake implements Lake {
   }
 
   private async ingestLocked(req: LakeIngest): Promise<LakeIngestResult> {
-    const c = this.writer;
+    const c = profiled(this.writer);
     const { table, mode, seq } = req;
     const t = tableName(table.code);
     const stg = `stg_${randomUUID().replace(/-/g, '')}`;
@@ -194,10 +194,12 @@ export class DuckDbLake implements Lake {
     const pk = table.primaryKey;
     // In delete mode only the key is read and checked.
     const checked = mode === 'delete' ? table.fields.filter((f) => pk.includes(f.name)) : table.fields;
-    const rules = checked.map((f) => `${ruleExpr(f, ident(f.name))} AS ${ident(`e__${f.name}`)}`);
-    const anyBad = ['_bad_line', ...checked.map((f) => `${ident(`e__${f.name}`)} IS NOT NULL`)].join(' OR ');
-    const errList = `[${checked.map((f) => `{'field': ${lit(f.name)}, 'rule': ${ident(`e__${f.name}`)}, 'value': ${ident(f.name)}}`).join(', ')}]`;
-    const rawRecord = `{${table.fields.map((f) => `${lit(f.name)}: ${ident(f.name)}`).join(', ')}}`;
+    const raw = (f: FieldSpec) => ident(`r__${f.name}`);
+    const typed = (f: FieldSpec) => ident(f.name);
+    const err = (f: FieldSpec) => ident(`e__${f.name}`);
+    const anyBad = ['_bad_line', ...checked.map((f) => `${err(f)} IS NOT NULL`)].join(' OR ');
+    const errList = `[${checked.map((f) => `{'field': ${lit(f.name)}, 'rule': ${err(f)}, 'value': ${raw(f)}}`).join(', ')}]`;
+    const rawRecord = `{${table.fields.map((f) => `${lit(f.name)}: ${raw(f)}`).join(', ')}}`;
     const at = req.at.toISOString().replace('T', ' ').replace('Z', '');
     let began = false;
     const ticker = req.onProgress
@@ -210,45 +212,49 @@ export class DuckDbLake implements Lake {
       const src = await this.sourceSql(req, rejects);
       await c.run('BEGIN TRANSACTION');
       began = true;
+      // One pass over the source: typed values, the first broken rule per field, and for bad rows only their
+      // raw values and error list. Good rows then move to the table as a plain columnar copy.
       await c.run(`CREATE TEMP TABLE ${stg} AS
-        SELECT _row, ${table.fields.map((f) => ident(f.name)).join(', ')},
-          (${anyBad}) AS _bad,
+        SELECT _row, ${table.fields.map(typed).join(', ')}, _bad,
           CASE WHEN _bad_line THEN [{'field': NULL::VARCHAR, 'rule': 'malformed', 'value': NULL::VARCHAR}]
-               WHEN (${anyBad}) THEN list_filter(${errList}, x -> x.rule IS NOT NULL) END AS _errs
-        FROM (SELECT *, ${rules.join(', ')} FROM (${src}))`);
+               WHEN _bad THEN list_filter(${errList}, x -> x.rule IS NOT NULL) END AS _errs,
+          CASE WHEN _bad THEN to_json(${rawRecord}) END AS _raw
+        FROM (SELECT *, (${anyBad}) AS _bad FROM (
+          SELECT *, ${checked.map((f) => `${ruleExpr(f, raw(f), typed(f))} AS ${err(f)}`).join(', ')} FROM (
+            SELECT _row, _bad_line, ${table.fields.map((f) => `${raw(f)}, ${typedExpr(f, raw(f))} AS ${typed(f)}`).join(', ')}
+            FROM (SELECT _row, _bad_line, ${table.fields.map((f) => `${ident(f.name)} AS ${raw(f)}`).join(', ')} FROM (${src})))))`);
       // Rows whose key repeats within the batch: append keeps the first, upsert and delete the last.
       if (pk.length) {
         const keyCols = pk.map(ident).join(', ');
         const order = mode === 'append' ? '_row ASC' : '_row DESC';
-        await c.run(`UPDATE ${stg} SET _bad = true, _errs = [{'field': ${lit(pk.join(','))}, 'rule': 'duplicate_key', 'value': CAST(${ident(pk[0])} AS VARCHAR)}]
+        const dupErr = `[{'field': ${lit(pk.join(','))}, 'rule': 'duplicate_key', 'value': CAST(${ident(pk[0])} AS VARCHAR)}]`;
+        const dupRaw = `to_json({${pk.map((k) => `${lit(k)}: ${ident(k)}`).join(', ')}})`;
+        await c.run(`UPDATE ${stg} SET _bad = true, _errs = ${dupErr}, _raw = ${dupRaw}
           WHERE _row IN (SELECT _row FROM (SELECT _row, row_number() OVER (PARTITION BY ${keyCols} ORDER BY ${order}) AS n FROM ${stg} WHERE NOT _bad) WHERE n > 1)`);
         if (mode === 'append') {
-          await c.run(`UPDATE ${stg} SET _bad = true, _errs = [{'field': ${lit(pk.join(','))}, 'rule': 'duplicate_key', 'value': CAST(${ident(pk[0])} AS VARCHAR)}]
+          await c.run(`UPDATE ${stg} SET _bad = true, _errs = ${dupErr}, _raw = ${dupRaw}
             WHERE NOT _bad AND (${keyCols}) IN (SELECT (${pk.map((k) => `s.${ident(k)}`).join(', ')}) FROM ${stg} s SEMI JOIN ${t} d ON ${pk
-              .map((k) => `d.${ident(k)} = ${typedExpr(table.fields.find((f) => f.name === k) as FieldSpec, `s.${ident(k)}`)}`)
+              .map((k) => `d.${ident(k)} = s.${ident(k)}`)
               .join(' AND ')} WHERE NOT s._bad)`);
         }
       }
       let deleted = 0;
-      const typedKey = (alias: string) =>
-        pk.map((k) => typedExpr(table.fields.find((f) => f.name === k) as FieldSpec, `${alias}.${ident(k)}`));
       if (mode === 'upsert' || mode === 'delete') {
-        const del = await c.runAndReadAll(`DELETE FROM ${t} WHERE (${pk.map(ident).join(', ')}) IN (SELECT (${typedKey('s').join(', ')}) FROM ${stg} s WHERE NOT s._bad)`);
+        const del = await c.runAndReadAll(`DELETE FROM ${t} WHERE (${pk.map(ident).join(', ')}) IN (SELECT (${pk.map((k) => `s.${ident(k)}`).join(', ')}) FROM ${stg} s WHERE NOT s._bad)`);
         deleted = num(del.getRows()[0]?.[0]);
       }
       if (mode === 'delete') {
-        await c.run(`INSERT INTO _tombstones SELECT ?, ?, to_json({${pk.map((k, i) => `${lit(k)}: ${typedKey('s')[i]}`).join(', ')}}) FROM ${stg} s WHERE NOT s._bad`, [
+        await c.run(`INSERT INTO _tombstones SELECT ?, ?, to_json({${pk.map((k) => `${lit(k)}: s.${ident(k)}`).join(', ')}}) FROM ${stg} s WHERE NOT s._bad`, [
           table.code, seq,
         ]);
       } else {
         const names = table.fields.map((f) => ident(f.name));
-        const typed = table.fields.map((f) => typedExpr(f, `s.${ident(f.name)}`));
-        await c.run(`INSERT INTO ${t} (${names.join(', ')}, _seq, _at) SELECT ${typed.join(', ')}, ?, CAST(? AS TIMESTAMP) FROM ${stg} s WHERE NOT s._bad ORDER BY s._row`, [
+        await c.run(`INSERT INTO ${t} (${names.join(', ')}, _seq, _at) SELECT ${names.join(', ')}, ?, CAST(? AS TIMESTAMP) FROM ${stg} WHERE NOT _bad`, [
           seq, at,
         ]);
       }
       await c.run(`INSERT INTO _quarantine
-        SELECT ?, ?, _row, _errs[1].field, _errs[1].rule, _errs[1].value, to_json(_errs), to_json(${rawRecord}) FROM ${stg} WHERE _bad`, [table.code, seq]);
+        SELECT ?, ?, _row, _errs[1].field, _errs[1].rule, _errs[1].value, to_json(_errs), _raw FROM ${stg} WHERE _bad`, [table.code, seq]);
       if (req.source.format === 'csv') {
         const hasRejects = await c.runAndReadAll(`SELECT count(*) FROM duckdb_tables() WHERE table_name = ${lit(`${rejects}_e`)}`);
         if (num(hasRejects.getRows()[0][0]) > 0) {
@@ -555,6 +561,26 @@ export class DuckDbLake implements Lake {
       this.instance.closeSync();
     });
   }
+}
+
+/** With XMCITY_LAKE_PROFILE=1, prints how long each ingest statement takes (for tuning). */
+function profiled(conn: DuckDBConnection): DuckDBConnection {
+  if (!process.env.XMCITY_LAKE_PROFILE) return conn;
+  const wrap = <A extends unknown[], R>(name: string, fn: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
+    const t = performance.now();
+    try {
+      return await fn(...a);
+    } finally {
+      process.stderr.write(`[lake] ${(performance.now() - t).toFixed(0).padStart(6)} ms  ${String(a[0]).replace(/\s+/g, ' ').slice(0, 110)}\n`);
+    }
+  };
+  return new Proxy(conn, {
+    get(target, prop) {
+      const v = Reflect.get(target, prop) as unknown;
+      if ((prop === 'run' || prop === 'runAndReadAll') && typeof v === 'function') return wrap(String(prop), (v as (...a: unknown[]) => Promise<unknown>).bind(target));
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
 }
 
 /** Turns engine errors about the input into stable 4xx errors; anything else stays internal. */

@@ -46,7 +46,8 @@ export function typedExpr(f: FieldSpec, raw: string): string {
     case 'boolean':
       return `(CASE WHEN lower(trim(${raw})) IN (${TRUE_WORDS.map(lit).join(',')}) THEN true WHEN lower(trim(${raw})) IN (${FALSE_WORDS.map(lit).join(',')}) THEN false END)`;
     case 'date':
-      return sqlDate(`trim(${raw})`);
+      // ISO dates take the fast cast; other accepted shapes go through the slower pattern parser.
+      return `coalesce(TRY_CAST(${raw} AS DATE), ${sqlDate(`trim(${raw})`)})`;
     case 'timestamp':
       return sqlTimestamp(`trim(${raw})`);
     case 'geopoint': {
@@ -58,9 +59,8 @@ export function typedExpr(f: FieldSpec, raw: string): string {
   }
 }
 
-/** A CASE expression naming the first rule a raw value breaks (NULL when valid). */
-export function ruleExpr(f: FieldSpec, raw: string): string {
-  const typed = typedExpr(f, raw);
+/** A CASE expression naming the first rule a value breaks (NULL when valid), given its raw and typed forms. */
+export function ruleExpr(f: FieldSpec, raw: string, typed: string = typedExpr(f, raw)): string {
   const arms: string[] = [];
   arms.push(`WHEN ${raw} IS NULL THEN ${f.required || f.primaryKey ? "'required'" : 'NULL'}`);
   if (f.type !== 'string') arms.push(`WHEN ${typed} IS NULL THEN 'type'`);

@@ -6,7 +6,7 @@ let app: FastifyInstance;
 let close: () => Promise<void>;
 const ENT = 'XM-03-SCJGJ-00001';
 const url = (path: string, params: Record<string, string | number> = {}) =>
-  `/api/v1/datasets/${ENT}/${path}?${new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)]))}`;
+  `/api/v1/datasets/${ENT}/${path}?${new URLSearchParams(Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)])))}`;
 const get = async (path: string, params: Record<string, string | number> = {}) => app.inject({ url: url(path, params) });
 
 type Ent = { credit_code: string; district: string; capital: number | null; status: string; established_on: string; name: string };

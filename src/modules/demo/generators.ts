@@ -32,7 +32,7 @@ function csvCell(v: string): string {
  * legal representatives' identity numbers, districts, capital and dates; about `invalidShare` of the rows
  * break one rule (wrong check digit, bad date, unknown status, negative capital, missing name, bad phone).
  */
-export function* enterpriseRows(opts: { seed: number; count: number; invalidShare: number; startIndex?: number }): Generator<string[]> {
+export function* enterpriseRows(opts: { seed: number; count: number; invalidShare: number; startIndex?: number; typeSafe?: boolean }): Generator<string[]> {
   const rand = seededRandom(opts.seed);
   const start = opts.startIndex ?? 0;
   for (let i = 0; i < opts.count; i++) {
@@ -54,7 +54,7 @@ export function* enterpriseRows(opts: { seed: number; count: number; invalidShar
       est.toISOString().slice(0, 10),
       pickWeighted(rand, STATUS),
     ];
-    if (rand() < opts.invalidShare) corrupt(rand, row);
+    if (rand() < opts.invalidShare) corrupt(rand, row, opts.typeSafe ?? false);
     yield row;
   }
 }
@@ -73,8 +73,11 @@ function uniqueUscc(rand: () => number, adcode: string, n: number): string {
   return first17 + usccCheckChar(first17);
 }
 
-function corrupt(rand: () => number, row: string[]): void {
-  switch (Math.floor(rand() * 7)) {
+/** Breaks one rule of a row; typeSafe keeps every value castable to its column type (for loaders without a quarantine). */
+function corrupt(rand: () => number, row: string[], typeSafe: boolean): void {
+  let k = Math.floor(rand() * 7);
+  if (typeSafe && k === 2) k = 3;
+  switch (k) {
     case 0: {
       const c = row[0];
       row[0] = c.slice(0, 17) + (c[17] === '0' ? '1' : '0');

@@ -1,0 +1,310 @@
+/**
+ * Hub-core benchmark: end-to-end ingest (file or HTTP body → validated → queryable) and query latencies on
+ * the embedded Lake, side by side with PostgreSQL COPY into a typed table (what CKAN's loader does).
+ * Usage: node --import tsx bench/ingest-query.ts [--rows 1000000,10000000] [--no-pg] [--queries 300]
+ */
+import { spawn, execFileSync } from 'node:child_process';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import pg from 'pg';
+import { ENTERPRISE_COLUMNS, enterpriseRows } from '../src/modules/demo/generators.ts';
+import { seededRandom } from '../src/modules/demo/random.ts';
+
+const root = resolve(import.meta.dirname, '..');
+const dataRoot = join(root, 'bench', 'data');
+const args = process.argv.slice(2);
+const arg = (name: string, dflt: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const SIZES = arg('rows', '1000000,10000000').split(',').map(Number);
+const WITH_PG = !args.includes('--no-pg');
+const QUERIES = Number(arg('queries', '300'));
+const CHUNK = 1_000_000;
+
+type Figures = Record<string, number | string | null>;
+
+function log(s: string) {
+  process.stdout.write(`${s}\n`);
+}
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+}
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en');
+}
+
+/** Writes the CSV (and NDJSON) of N generated rows once, in chunks of a million with distinct seeds. */
+async function ensureFiles(n: number): Promise<{ csv: string; ndjson: string }> {
+  mkdirSync(dataRoot, { recursive: true });
+  const csv = join(dataRoot, `enterprises-${n}.csv`);
+  const ndjson = join(dataRoot, `enterprises-${n}.ndjson`);
+  for (const [path, kind] of [[csv, 'csv'], [ndjson, 'ndjson']] as const) {
+    if (existsSync(path)) continue;
+    const t0 = performance.now();
+    const out = createWriteStream(`${path}.part`, { highWaterMark: 1 << 22 });
+    if (kind === 'csv') out.write(`${ENTERPRISE_COLUMNS.join(',')}\n`);
+    for (let start = 0; start < n; start += CHUNK) {
+      let buf = '';
+      for (const r of enterpriseRows({ seed: 4242 + start / CHUNK, count: Math.min(CHUNK, n - start), invalidShare: 0.01, startIndex: start, typeSafe: true })) {
+        if (kind === 'csv') buf += `${r.map((v) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v)).join(',')}\n`;
+        else {
+          const o: Record<string, string> = {};
+          for (let i = 0; i < ENTERPRISE_COLUMNS.length; i++) o[ENTERPRISE_COLUMNS[i]] = r[i];
+          buf += `${JSON.stringify(o)}\n`;
+        }
+        if (buf.length > 1 << 22) {
+          if (!out.write(buf)) await once(out, 'drain');
+          buf = '';
+        }
+      }
+      if (buf && !out.write(buf)) await once(out, 'drain');
+      process.stdout.write(`\r  generating ${kind} ${fmt(Math.min(n, start + CHUNK))}/${fmt(n)}`);
+    }
+    out.end();
+    await once(out, 'finish');
+    execFileSync('mv', [`${path}.part`, path]);
+    process.stdout.write(`\r  generated ${path} (${(statSync(path).size / 1e9).toFixed(2)} GB) in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+  }
+  return { csv, ndjson };
+}
+
+/** Runs a child process, sampling its resident memory; returns wall seconds, peak RSS and stdout. */
+async function runMeasured(cmd: string, argv: string[], env: NodeJS.ProcessEnv): Promise<{ secs: number; peakRss: number; stdout: string }> {
+  const t0 = performance.now();
+  const child = spawn(cmd, argv, { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  let peakRss = 0;
+  const timer = setInterval(() => {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+      if (m) peakRss = Math.max(peakRss, Number(m[1]) * 1024);
+    } catch {
+      // the process has ended
+    }
+  }, 50);
+  const [code] = (await once(child, 'exit')) as [number];
+  clearInterval(timer);
+  if (code !== 0) throw new Error(`${cmd} ${argv.join(' ')} exited with ${code}`);
+  return { secs: (performance.now() - t0) / 1000, peakRss, stdout };
+}
+
+function xmcity(): [string, string[]] {
+  return [process.execPath, ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts')]];
+}
+
+async function waitReady(base: string) {
+  for (let i = 0; i < 600; i++) {
+    try {
+      const r = await fetch(`${base}/readyz`);
+      if (r.ok) return;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('server did not become ready');
+}
+
+/** Query latencies over HTTP against a running server. */
+async function hubQueries(base: string, code: string, keys: string[]): Promise<Figures> {
+  const get = async (params: Record<string, string>, path = 'records') => {
+    const t = performance.now();
+    const r = await fetch(`${base}/api/v1/datasets/${code}/${path}?${new URLSearchParams(params)}`);
+    const body = (await r.json()) as { items: unknown[]; nextCursor?: string };
+    if (!r.ok) throw new Error(JSON.stringify(body));
+    return { ms: performance.now() - t, body };
+  };
+  for (const k of keys.slice(0, 20)) await get({ filter: `credit_code = '${k}'`, total: 'none' });
+  const lookups: number[] = [];
+  let found = 0;
+  for (const k of keys) {
+    const r = await get({ filter: `credit_code = '${k}'`, total: 'none' });
+    lookups.push(r.ms);
+    found += r.body.items.length;
+  }
+  const pages: number[] = [];
+  let cursor = '';
+  const filter = "district = '350206' and status = '存续'";
+  for (let i = 0; i < 30; i++) {
+    const r = await get({ filter, sort: '-capital', limit: '100', total: 'none', ...(cursor ? { cursor } : {}) });
+    pages.push(r.ms);
+    cursor = r.body.nextCursor ?? '';
+  }
+  const firstPages: number[] = [];
+  for (let i = 0; i < 20; i++) firstPages.push((await get({ filter: "district = '350213'", limit: '100', total: 'none' })).ms);
+  const groups: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    groups.push((await get({ groupBy: 'industry', metrics: 'count,sum:capital', filter: "district = '350206' and established_on >= '2010-01-01'" }, 'aggregate')).ms);
+  }
+  return {
+    key_lookup_p50_ms: pct(lookups, 50), key_lookup_p99_ms: pct(lookups, 99), key_lookup_found: found,
+    keyset_page_sorted_p50_ms: pct(pages, 50), keyset_page_sorted_p99_ms: pct(pages, 99),
+    keyset_page_p50_ms: pct(firstPages, 50), keyset_page_p99_ms: pct(firstPages, 99),
+    groupby_p50_ms: pct(groups, 50), groupby_max_ms: Math.max(...groups),
+  };
+}
+
+/** The same load and queries on PostgreSQL: COPY into a typed table with the primary key. */
+async function postgresPeer(csvPath: string, keys: string[]): Promise<Figures> {
+  const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query('DROP TABLE IF EXISTS bench_enterprises');
+    await client.query(`CREATE TABLE bench_enterprises (credit_code varchar(18) PRIMARY KEY, name text, legal_rep text, legal_rep_id varchar(18),
+      phone varchar(20), district varchar(6), industry varchar(2), capital numeric(18,4), established_on date, status text)`);
+    const t0 = performance.now();
+    await client.query(`COPY bench_enterprises FROM '${csvPath.replace(/'/g, "''")}' WITH (FORMAT csv, HEADER true)`);
+    const copySecs = (performance.now() - t0) / 1000;
+    await client.query('ANALYZE bench_enterprises');
+    const rows = Number((await client.query('SELECT count(*) AS n FROM bench_enterprises')).rows[0].n);
+    const bytes = Number((await client.query("SELECT pg_total_relation_size('bench_enterprises') AS b")).rows[0].b);
+    const time = async (sql: string, params: unknown[] = []) => {
+      const t = performance.now();
+      const r = await client.query(sql, params);
+      return { ms: performance.now() - t, rows: r.rows };
+    };
+    const lookups: number[] = [];
+    for (const k of keys) lookups.push((await time('SELECT * FROM bench_enterprises WHERE credit_code = $1', [k])).ms);
+    const pages: number[] = [];
+    let after: [number, string] | null = null;
+    for (let i = 0; i < 30; i++) {
+      const r = after
+        ? await time(`SELECT * FROM bench_enterprises WHERE district = '350206' AND status = '存续' AND (capital, credit_code) < ($1, $2) ORDER BY capital DESC, credit_code DESC LIMIT 100`, after)
+        : await time(`SELECT * FROM bench_enterprises WHERE district = '350206' AND status = '存续' ORDER BY capital DESC, credit_code DESC LIMIT 100`);
+      pages.push(r.ms);
+      const last = r.rows[r.rows.length - 1] as { capital: number; credit_code: string } | undefined;
+      after = last ? [last.capital, last.credit_code] : null;
+    }
+    const groups: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      groups.push((await time(`SELECT industry, count(*), sum(capital) FROM bench_enterprises WHERE district = '350206' AND established_on >= '2010-01-01' GROUP BY industry ORDER BY industry`)).ms);
+    }
+    await client.query('DROP TABLE bench_enterprises');
+    return {
+      pg_copy_secs: copySecs, pg_copy_rows_per_s: rows / copySecs, pg_rows: rows, pg_bytes: bytes, pg_bytes_per_record: bytes / rows,
+      pg_key_lookup_p50_ms: pct(lookups, 50), pg_key_lookup_p99_ms: pct(lookups, 99),
+      pg_keyset_page_sorted_p50_ms: pct(pages, 50), pg_groupby_p50_ms: pct(groups, 50),
+    };
+  } finally {
+    await client.end();
+  }
+}
+
+async function runSize(n: number): Promise<Figures> {
+  log(`\n== ${fmt(n)} rows ==`);
+  const files = await ensureFiles(n);
+  const dir = join(dataRoot, `run-${n}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const env: NodeJS.ProcessEnv = { ...process.env, XMCITY_DATA_DIR: dir, XMCITY_DEMO: 'none', XMCITY_LOG_LEVEL: 'warn', XMCITY_LAKE_MEMORY: '1GB' };
+  delete env.DATABASE_URL;
+  const [node, pre] = xmcity();
+  // The catalogue needs the organisation and system: seed them with the small demo, then drop its datasets' weight.
+  await runMeasured(node, [...pre, 'demo', '--size', 'small'], env);
+  const code = (await runMeasured(node, [...pre, 'catalogue-add', join(root, 'bench', 'enterprise.json')], env)).stdout.trim();
+
+  log(`  CLI import of ${files.csv} …`);
+  const cli = await runMeasured(node, [...pre, 'import', files.csv, '--dataset', code, '--no-progress'], env);
+  log(cli.stdout.trim().replace(/^/gm, '    '));
+  const valid = Number(/valid ([\d,]+)/.exec(cli.stdout)?.[1].replace(/,/g, ''));
+  const invalid = Number(/invalid ([\d,]+)/.exec(cli.stdout)?.[1].replace(/,/g, ''));
+  const lakeFile = join(dir, 'lake.duckdb');
+
+  // Start the server for queries and the HTTP ingest.
+  const port = 3900 + Math.floor(Math.random() * 500);
+  const base = `http://127.0.0.1:${port}`;
+  const server = spawn(node, [...pre, 'serve'], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  let serverPeak = 0;
+  const sampler = setInterval(() => {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'));
+      if (m) serverPeak = Math.max(serverPeak, Number(m[1]) * 1024);
+    } catch {
+      // ended
+    }
+  }, 50);
+  try {
+    await waitReady(base);
+    const lakeBytes = statSync(lakeFile).size + (existsSync(`${lakeFile}.wal`) ? statSync(`${lakeFile}.wal`).size : 0);
+    const rand = seededRandom(7);
+    const keys: string[] = [];
+    const sample = await fetch(`${base}/api/v1/datasets/${code}/records?${new URLSearchParams({ fields: 'credit_code', limit: '10000', total: 'none' })}`);
+    const all = ((await sample.json()) as { items: { credit_code: string }[] }).items;
+    for (let i = 0; i < QUERIES; i++) keys.push(all[Math.floor(rand() * all.length)].credit_code);
+    log('  queries over HTTP …');
+    const q = await hubQueries(base, code, keys);
+
+    log(`  HTTP NDJSON ingest of ${files.ndjson} …`);
+    const spec = JSON.parse(readFileSync(join(root, 'bench', 'enterprise.json'), 'utf8'));
+    const created = await fetch(`${base}/api/v1/datasets`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...spec, name: `${spec.name} HTTP` }) });
+    const code2 = ((await created.json()) as { code: string }).code;
+    const t0 = performance.now();
+    const res = await fetch(`${base}/api/v1/datasets/${code2}/records?format=ndjson`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson', 'idempotency-key': `bench-${n}` },
+      body: Readable.toWeb(createReadStream(files.ndjson, { highWaterMark: 1 << 20 })) as ReadableStream,
+      duplex: 'half',
+    } as RequestInit);
+    const http = (await res.json()) as { valid: number; invalid: number };
+    const httpSecs = (performance.now() - t0) / 1000;
+    log(`    HTTP: valid ${fmt(http.valid)} · invalid ${fmt(http.invalid)} · ${httpSecs.toFixed(2)} s`);
+
+    const figures: Figures = {
+      rows: n,
+      csv_bytes: statSync(files.csv).size,
+      ndjson_bytes: statSync(files.ndjson).size,
+      cli_csv_secs: cli.secs,
+      cli_csv_valid: valid,
+      cli_csv_invalid: invalid,
+      cli_csv_valid_per_s: valid / cli.secs,
+      cli_peak_rss_bytes: cli.peakRss,
+      http_ndjson_secs: httpSecs,
+      http_ndjson_valid: http.valid,
+      http_ndjson_valid_per_s: http.valid / httpSecs,
+      server_peak_rss_bytes: serverPeak,
+      lake_bytes: lakeBytes,
+      lake_bytes_per_record: lakeBytes / valid,
+      ...q,
+    };
+    return figures;
+  } finally {
+    clearInterval(sampler);
+    server.kill('SIGTERM');
+    await once(server, 'exit');
+  }
+}
+
+async function main() {
+  log(`hub-core benchmark · ${new Date().toISOString()} · sizes ${SIZES.map(fmt).join(', ')} · PostgreSQL peer ${WITH_PG && process.env.DATABASE_URL ? 'on' : 'off (set DATABASE_URL)'}`);
+  const results: Figures[] = [];
+  for (const n of SIZES) {
+    const f = await runSize(n);
+    if (WITH_PG && process.env.DATABASE_URL) {
+      log('  PostgreSQL COPY and queries …');
+      const keys: string[] = [];
+      // Same keys as the hub run would be ideal; any existing keys serve for latency.
+      const head = readFileSync(join(dataRoot, `enterprises-${n}.csv`), { encoding: 'utf8', flag: 'r' }).slice(0, 2_000_000).split('\n').slice(1, -1);
+      const rand = seededRandom(9);
+      for (let i = 0; i < QUERIES; i++) keys.push(head[Math.floor(rand() * head.length)].split(',')[0]);
+      Object.assign(f, await postgresPeer(join(dataRoot, `enterprises-${n}.csv`), keys));
+      f.ratio_cli_vs_pg_copy = (f.cli_csv_valid_per_s as number) / (f.pg_copy_rows_per_s as number);
+      f.ratio_bytes_vs_pg = (f.lake_bytes_per_record as number) / (f.pg_bytes_per_record as number);
+    }
+    results.push(f);
+    log(`  figures for ${fmt(n)}:`);
+    for (const [k, v] of Object.entries(f)) log(`    ${k.padEnd(30)} ${typeof v === 'number' ? (Number.isInteger(v) ? fmt(v) : v.toFixed(3)) : v}`);
+  }
+  mkdirSync(join(root, 'bench', 'results'), { recursive: true });
+  const out = join(root, 'bench', 'results', `ingest-query-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}.json`);
+  writeFileSync(out, JSON.stringify({ machine: { cores: (await import('node:os')).cpus().length, node: process.version }, results }, null, 2));
+  log(`\nsaved ${out}`);
+}
+
+await main();
