@@ -43,6 +43,7 @@ export async function openPlatform(config: Config, opts: { storeSchema?: string 
   const ingest = new IngestService(catalogue, batches, lake, metrics, config);
   const query = new QueryService(catalogue, lake, config);
   const hub = new HubService(catalogue, orgs, ingest, lake);
+  for (const d of await catalogue.all()) await lake.ensureTable(d);
   await reconcile(catalogue, batches, lake);
   let closed = false;
   return {

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { AppError } from '../errors.ts';
 import type { FieldSpec } from '../modules/catalogue/types.ts';
-import type { Literal } from '../modules/query/filter.ts';
+import type { Filter, Literal } from '../modules/query/filter.ts';
 import {
   DUCK_TYPES, Params, bucketSql, csvLineSql, filterSql, ident, keysetSql, lit, orderSql, ruleExpr, tableName, textSearchSql, typedExpr,
 } from './duckdb-sql.ts';
@@ -81,6 +81,8 @@ function keyLiteral(v: unknown): Literal {
 /** The Lake on an embedded DuckDB database file. */
 export class DuckDbLake implements Lake {
   private writeLock = new Mutex();
+  /** Set when the stored key buckets were made by a different hash function and must be recomputed. */
+  private rebucket = false;
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly writer: DuckDBConnection,
@@ -112,10 +114,17 @@ export class DuckDbLake implements Lake {
       CREATE TABLE IF NOT EXISTS _quarantine (dataset VARCHAR NOT NULL, seq BIGINT NOT NULL, row_no BIGINT NOT NULL,
         field VARCHAR, rule VARCHAR NOT NULL, value VARCHAR, errors JSON, record JSON);
       CREATE TABLE IF NOT EXISTS _tombstones (dataset VARCHAR NOT NULL, seq BIGINT NOT NULL, key JSON NOT NULL);
+      CREATE TABLE IF NOT EXISTS _meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
     `);
+    // Key buckets use the engine's hash function; if an engine upgrade changed it, stored buckets are recomputed.
+    const probe = String((await writer.runAndReadAll(`SELECT ${keyBucketSql(["'xmcity-probe'", '42::BIGINT'])}`)).getRows()[0][0]);
+    const stored = (await writer.runAndReadAll("SELECT value FROM _meta WHERE key = 'bucket_probe'")).getRows()[0]?.[0];
     const readers: DuckDBConnection[] = [];
     for (let i = 0; i < 4; i++) readers.push(await instance.connect());
-    return new DuckDbLake(instance, writer, new ConnectionPool(readers), file, tmpDir);
+    const lake = new DuckDbLake(instance, writer, new ConnectionPool(readers), file, tmpDir);
+    lake.rebucket = stored !== undefined && stored !== probe;
+    await writer.run("INSERT OR REPLACE INTO _meta VALUES ('bucket_probe', ?)", [probe]);
+    return lake;
   }
 
   async ping(): Promise<void> {
@@ -126,13 +135,17 @@ export class DuckDbLake implements Lake {
     await this.writeLock.run(async () => {
       const t = tableName(spec.code);
       const cols = spec.fields.map((f) => `${ident(f.name)} ${DUCK_TYPES[f.type]}`);
-      await this.writer.run(`CREATE TABLE IF NOT EXISTS ${t} (${cols.join(', ')}, _seq BIGINT NOT NULL, _at TIMESTAMP NOT NULL)`);
+      const kb = spec.primaryKey.length ? ', _kb USMALLINT' : '';
+      await this.writer.run(`CREATE TABLE IF NOT EXISTS ${t} (${cols.join(', ')}, _seq BIGINT NOT NULL, _at TIMESTAMP NOT NULL${kb})`);
       const existing = await this.writer.runAndReadAll(
         `SELECT column_name FROM duckdb_columns() WHERE table_name = ${lit(t.slice(1, -1))} AND schema_name = 'main'`,
       );
       const have = new Set(existing.getRowObjects().map((r) => String(r.column_name)));
       for (const f of spec.fields) {
         if (!have.has(f.name)) await this.writer.run(`ALTER TABLE ${t} ADD COLUMN ${ident(f.name)} ${DUCK_TYPES[f.type]}`);
+      }
+      if (this.rebucket && spec.primaryKey.length) {
+        await this.writer.run(`UPDATE ${t} SET _kb = ${keyBucketSql(spec.primaryKey.map(ident))}`);
       }
     });
   }
@@ -249,7 +262,9 @@ export class DuckDbLake implements Lake {
         ]);
       } else {
         const names = table.fields.map((f) => ident(f.name));
-        await c.run(`INSERT INTO ${t} (${names.join(', ')}, _seq, _at) SELECT ${names.join(', ')}, ?, CAST(? AS TIMESTAMP) FROM ${stg} WHERE NOT _bad`, [
+        // Keyed datasets are stored clustered by a hash bucket of the key, so a key lookup reads one row group per batch.
+        const kb = pk.length ? { col: ', _kb', val: `, ${keyBucketSql(pk.map(ident))} AS _kb`, order: ' ORDER BY _kb' } : { col: '', val: '', order: '' };
+        await c.run(`INSERT INTO ${t} (${names.join(', ')}, _seq, _at${kb.col}) SELECT ${names.join(', ')}, ?, CAST(? AS TIMESTAMP)${kb.val} FROM ${stg} WHERE NOT _bad${kb.order}`, [
           seq, at,
         ]);
       }
@@ -289,13 +304,21 @@ export class DuckDbLake implements Lake {
   private compileWhere(spec: LakeTableSpec, plan: { filter: SelectPlan['filter']; q: string | null; textFields: string[] }, params: Params): string {
     const fields = new Map(spec.fields.map((f) => [f.name, f]));
     const conds: string[] = [];
-    if (plan.filter) conds.push(filterSql(plan.filter, fields, params));
+    if (plan.filter) {
+      const bucket = keyBucketFilter(spec, plan.filter);
+      if (bucket) conds.push(bucket);
+      conds.push(filterSql(plan.filter, fields, params));
+    }
     if (plan.q) conds.push(textSearchSql(plan.q, plan.textFields, params));
     return conds.length ? `WHERE ${conds.join(' AND ')}` : '';
   }
 
-  /** Sort keys with a unique tie-breaker appended: the primary key, or the physical row id. */
+  /**
+   * Sort keys with a unique tie-breaker appended: the primary key, or the physical row id. With no sort asked
+   * for, the order is the table's own (insertion) order, keyed by row id: pages then stream without a sort.
+   */
   private fullSort(spec: LakeTableSpec, sort: SortKey[]): SortKey[] {
+    if (!sort.length) return [{ field: '_rid', desc: false }];
     const keys = [...sort];
     const tie = spec.primaryKey.length ? spec.primaryKey : ['_rid'];
     for (const k of tie) if (!keys.some((s) => s.field === k)) keys.push({ field: k, desc: false });
@@ -321,7 +344,7 @@ export class DuckDbLake implements Lake {
       }
       const keyCols = keys.map((k) => (k.field === '_rid' ? 'rowid AS "_k__rid"' : `${ident(k.field)} AS ${ident(`_k_${k.field}`)}`));
       const sql = `SELECT ${this.selectList(spec, plan.fields) || '1 AS _none'}, ${keyCols.join(', ')} FROM ${t} ${where}
-        ORDER BY ${orderSql(keys)} LIMIT ${plan.limit + 1} OFFSET ${plan.after ? 0 : plan.offset}`;
+        ${orderClause(keys)} LIMIT ${plan.limit + 1} OFFSET ${plan.after ? 0 : plan.offset}`;
       const res = await c.runAndReadAll(sql, params.values as DuckDBValue[]);
       const raw = res.getRowObjectsJson() as Record<string, unknown>[];
       const more = raw.length > plan.limit;
@@ -366,7 +389,7 @@ export class DuckDbLake implements Lake {
       try {
         await this.readers.use((c) =>
           c.run(
-            `COPY (SELECT ${this.selectList(spec, plan.fields)} FROM ${t} ${where} ORDER BY ${orderSql(keys)} ${limit}) TO ${lit(tmp)} (FORMAT parquet, COMPRESSION zstd)`,
+            `COPY (SELECT ${this.selectList(spec, plan.fields)} FROM ${t} ${where} ${orderClause(keys)} ${limit}) TO ${lit(tmp)} (FORMAT parquet, COMPRESSION zstd)`,
             params.values as DuckDBValue[],
           ),
         );
@@ -388,7 +411,7 @@ export class DuckDbLake implements Lake {
     // Hold one reader connection for the whole stream; DuckDB streams the result chunk by chunk.
     const conn = await this.instance.connect();
     try {
-      const result = await conn.stream(`SELECT ${lineExpr} AS line FROM ${t} ${where} ORDER BY ${orderSql(keys)} ${limit}`, params.values as DuckDBValue[]);
+      const result = await conn.stream(`SELECT ${lineExpr} AS line FROM ${t} ${where} ${orderClause(keys)} ${limit}`, params.values as DuckDBValue[]);
       let buf: string[] = [];
       let size = 0;
       for (;;) {
@@ -483,7 +506,7 @@ export class DuckDbLake implements Lake {
       const ks = cur.pos ? ` AND ${keysetSql(keys, cur.pos, fieldMap, params)}` : '';
       const keyCols = keys.map((k) => (k.field === '_rid' ? 'rowid AS "_k__rid"' : `${ident(k.field)} AS ${ident(`_k_${k.field}`)}`));
       const res = await c.runAndReadAll(
-        `SELECT ${this.selectList(spec, names)}, ${keyCols.join(', ')} FROM ${t} WHERE _seq = ${Number(cur.seq)}${ks} ORDER BY ${orderSql(keys)} LIMIT ${budget + 1}`,
+        `SELECT ${this.selectList(spec, names)}, ${keyCols.join(', ')} FROM ${t} WHERE _seq = ${Number(cur.seq)}${ks} ${orderClause(keys)} LIMIT ${budget + 1}`,
         params.values as DuckDBValue[],
       );
       const raw = res.getRowObjectsJson() as Record<string, unknown>[];
@@ -561,6 +584,39 @@ export class DuckDbLake implements Lake {
       this.instance.closeSync();
     });
   }
+}
+
+/** ORDER BY for the keys; none for the table's own order (row id), which a plain scan already follows. */
+function orderClause(keys: SortKey[]): string {
+  return keys.length === 1 && keys[0].field === '_rid' ? '' : `ORDER BY ${orderSql(keys)}`;
+}
+
+const KEY_BUCKETS = 65536;
+
+/** The hash bucket of a primary key (column expressions or typed literals). */
+function keyBucketSql(keyExprs: string[]): string {
+  return `CAST(hash(${keyExprs.join(', ')}) % ${KEY_BUCKETS} AS USMALLINT)`;
+}
+
+/**
+ * When a filter pins every primary-key field with '=' (at the top level of an and), the bucket of that key as a
+ * constant condition on _kb: the engine folds it and skips every row group whose bucket range misses it.
+ * Literals are inlined (escaped), because only constants reach the zone maps.
+ */
+function keyBucketFilter(spec: LakeTableSpec, filter: Filter): string | null {
+  if (!spec.primaryKey.length) return null;
+  const conj = filter.op === 'and' ? filter.args : [filter];
+  const values: string[] = [];
+  for (const k of spec.primaryKey) {
+    const f = spec.fields.find((x) => x.name === k) as FieldSpec;
+    const hit = conj.find((c) => c.op === 'cmp' && c.cmp === '=' && c.field === k);
+    if (!hit || hit.op !== 'cmp' || hit.value === null) return null;
+    const v = hit.value;
+    const literal = typeof v === 'number' ? (Number.isFinite(v) ? String(v) : null) : typeof v === 'boolean' ? String(v) : lit(String(v));
+    if (literal === null) return null;
+    values.push(`CAST(${literal} AS ${DUCK_TYPES[f.type]})`);
+  }
+  return `_kb = ${keyBucketSql(values)}`;
 }
 
 /** With XMCITY_LAKE_PROFILE=1, prints how long each ingest statement takes (for tuning). */

@@ -59,6 +59,19 @@ describe('records query', () => {
     expect(new Set(seen).size).toBe(all.length);
   });
 
+  it('finds every key by primary-key equality, alone and with other conditions', async () => {
+    for (const e of all.filter((_, i) => i % 60 === 0)) {
+      const one = (await get('records', { filter: `credit_code = '${e.credit_code}'`, total: 'exact' })).json();
+      expect(one.items.map((x: Ent) => x.credit_code)).toEqual([e.credit_code]);
+      const both = (await get('records', { filter: `status = '${e.status}' and credit_code = '${e.credit_code}'` })).json();
+      expect(both.items).toHaveLength(1);
+      const wrong = (await get('records', { filter: `status = 'none' and credit_code = '${e.credit_code}'` })).json();
+      expect(wrong.items).toHaveLength(0);
+    }
+    const quoted = (await get('records', { filter: "credit_code = 'O''Brien'" })).json();
+    expect(quoted.items).toEqual([]);
+  });
+
   it('pages with limit and offset up to the cap', async () => {
     const a = (await get('records', { sort: 'credit_code', limit: 5, offset: 10 })).json().items;
     expect(a.map((e: Ent) => e.credit_code)).toEqual(all.map((e) => e.credit_code).sort().slice(10, 15));
