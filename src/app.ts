@@ -68,7 +68,9 @@ export async function buildApp(config: Config, opts: { platform?: Platform; stor
     return reply.code(e.status).send({ error: { code: e.code, message: e.code === 'INTERNAL' ? new AppError('INTERNAL', { requestId: req.id }).message : e.message } });
   });
   app.setNotFoundHandler((req, reply) => {
-    if (req.url.startsWith('/api/') || !existsSync(join(config.webDir, 'index.html')) || req.method !== 'GET') {
+    // Client-side routes fall back to the web shell; API paths and missing files (anything with an extension) are 404s.
+    const path = req.url.split('?')[0];
+    if (path.startsWith('/api/') || /\.[A-Za-z0-9]+$/.test(path) || !existsSync(join(config.webDir, 'index.html')) || req.method !== 'GET') {
       return reply.code(404).send({ error: { code: 'NOT_FOUND', message: new AppError('NOT_FOUND', { method: req.method, url: req.url.split('?')[0] }).message } });
     }
     return reply.type('text/html; charset=utf-8').sendFile('index.html');
@@ -120,7 +122,7 @@ export async function buildApp(config: Config, opts: { platform?: Platform; stor
   });
 
   if (existsSync(config.webDir)) {
-    await app.register(fastifyStatic, { root: config.webDir, prefix: '/', wildcard: false, index: ['index.html'] });
+    await app.register(fastifyStatic, { root: config.webDir, prefix: '/', wildcard: true, index: ['index.html'] });
   }
   return app;
 }

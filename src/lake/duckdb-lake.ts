@@ -162,7 +162,10 @@ export class DuckDbLake implements Lake {
     });
   }
 
-  /** The source relation: one VARCHAR column per field (NULL for absent/empty), plus _row and _bad_line. */
+  /**
+   * The source relation: one VARCHAR column per field (NULL for absent/empty), plus _bad_line. Rows keep the
+   * file's order (preserve_insertion_order), so a row's number is its position in the staging table.
+   */
   private async sourceSql(req: LakeIngest, rejects: string): Promise<string> {
     const { source, table } = req;
     const fields = table.fields;
@@ -172,16 +175,16 @@ export class DuckDbLake implements Lake {
       const colDefs = cols.map((c, i) => `${lit(`c${i}`)}: 'VARCHAR'`).join(', ');
       const byField = new Map(cols.map((c, i) => [c.field, `c${i}`]));
       const proj = fields.map((f) => (byField.has(f.name) ? `NULLIF(${ident(byField.get(f.name) as string)}, '') AS ${ident(f.name)}` : `NULL::VARCHAR AS ${ident(f.name)}`));
-      return `SELECT row_number() OVER () AS _row, false AS _bad_line, ${proj.join(', ')}
+      return `SELECT false AS _bad_line, NULL::VARCHAR AS _line, ${proj.join(', ')}
         FROM read_csv(${path}, header = true, auto_detect = false, columns = {${colDefs}}, delim = ',', quote = '"', escape = '"',
           strict_mode = true, max_line_size = ${Math.max(req.maxLineBytes, 1024)}, store_rejects = true,
           rejects_table = ${lit(`${rejects}_e`)}, rejects_scan = ${lit(`${rejects}_s`)})`;
     }
     if (source.format === 'ndjson') {
       const paths = `[${fields.map((f) => lit(f.name)).join(', ')}]`;
-      return `SELECT _row, _bad_line, ${fields.map((f, i) => `CASE WHEN NOT _bad_line THEN NULLIF(_l[${i + 1}], '') END AS ${ident(f.name)}`).join(', ')}
-        FROM (SELECT _row, _bad_line, CASE WHEN NOT _bad_line THEN json_extract_string(j, ${paths}) END AS _l
-          FROM (SELECT row_number() OVER () AS _row, j, NOT (json_valid(j) AND json_type(CASE WHEN json_valid(j) THEN j ELSE '0' END) = 'OBJECT') AS _bad_line
+      return `SELECT _bad_line, CASE WHEN _bad_line THEN left(j, 1000) END AS _line, ${fields.map((f, i) => `CASE WHEN NOT _bad_line THEN NULLIF(_l[${i + 1}], '') END AS ${ident(f.name)}`).join(', ')}
+        FROM (SELECT _bad_line, j, CASE WHEN NOT _bad_line THEN json_extract_string(j, ${paths}) END AS _l
+          FROM (SELECT j, NOT (json_valid(j) AND json_type(CASE WHEN json_valid(j) THEN j ELSE '0' END) = 'OBJECT') AS _bad_line
             FROM read_csv(${path}, header = false, auto_detect = false, columns = {'j': 'VARCHAR'}, delim = E'\\x01', quote = '', escape = '',
               max_line_size = ${Math.max(req.maxLineBytes, 1024)}, strict_mode = false)
             WHERE j IS NOT NULL AND trim(j) <> ''))`;
@@ -191,7 +194,7 @@ export class DuckDbLake implements Lake {
     const proj = fields.map((f) =>
       byField.has(f.name) ? `NULLIF(CAST(${ident(byField.get(f.name) as string)} AS VARCHAR), '') AS ${ident(f.name)}` : `NULL::VARCHAR AS ${ident(f.name)}`,
     );
-    return `SELECT row_number() OVER () AS _row, false AS _bad_line, ${proj.join(', ')} FROM read_parquet(${path})`;
+    return `SELECT false AS _bad_line, NULL::VARCHAR AS _line, ${proj.join(', ')} FROM read_parquet(${path})`;
   }
 
   async ingest(req: LakeIngest): Promise<LakeIngestResult> {
@@ -223,27 +226,29 @@ export class DuckDbLake implements Lake {
       : null;
     try {
       const src = await this.sourceSql(req, rejects);
-      await c.run('BEGIN TRANSACTION');
-      began = true;
       // One pass over the source: typed values, the first broken rule per field, and for bad rows only their
       // raw values and error list. Good rows then move to the table as a plain columnar copy.
       await c.run(`CREATE TEMP TABLE ${stg} AS
-        SELECT _row, ${table.fields.map(typed).join(', ')}, _bad,
-          CASE WHEN _bad_line THEN [{'field': NULL::VARCHAR, 'rule': 'malformed', 'value': NULL::VARCHAR}]
+        SELECT ${table.fields.map(typed).join(', ')}, _bad,
+          CASE WHEN _bad_line THEN [{'field': NULL::VARCHAR, 'rule': 'malformed', 'value': _line}]
                WHEN _bad THEN list_filter(${errList}, x -> x.rule IS NOT NULL) END AS _errs,
           CASE WHEN _bad THEN to_json(${rawRecord}) END AS _raw
         FROM (SELECT *, (${anyBad}) AS _bad FROM (
           SELECT *, ${checked.map((f) => `${ruleExpr(f, raw(f), typed(f))} AS ${err(f)}`).join(', ')} FROM (
-            SELECT _row, _bad_line, ${table.fields.map((f) => `${raw(f)}, ${typedExpr(f, raw(f))} AS ${typed(f)}`).join(', ')}
-            FROM (SELECT _row, _bad_line, ${table.fields.map((f) => `${ident(f.name)} AS ${raw(f)}`).join(', ')} FROM (${src})))))`);
+            SELECT _bad_line, _line, ${table.fields.map((f) => `${raw(f)}, ${typedExpr(f, raw(f))} AS ${typed(f)}`).join(', ')}
+            FROM (SELECT _bad_line, _line, ${table.fields.map((f) => `${ident(f.name)} AS ${raw(f)}`).join(', ')} FROM (${src})))))`);
+      // The staging table is made outside the transaction (it is private to this connection), so its row ids
+      // start at 0 and follow the file: row id + 1 is the row's number in the batch.
+      await c.run('BEGIN TRANSACTION');
+      began = true;
       // Rows whose key repeats within the batch: append keeps the first, upsert and delete the last.
       if (pk.length) {
         const keyCols = pk.map(ident).join(', ');
-        const order = mode === 'append' ? '_row ASC' : '_row DESC';
+        const order = mode === 'append' ? 'rowid ASC' : 'rowid DESC';
         const dupErr = `[{'field': ${lit(pk.join(','))}, 'rule': 'duplicate_key', 'value': CAST(${ident(pk[0])} AS VARCHAR)}]`;
         const dupRaw = `to_json({${pk.map((k) => `${lit(k)}: ${ident(k)}`).join(', ')}})`;
         await c.run(`UPDATE ${stg} SET _bad = true, _errs = ${dupErr}, _raw = ${dupRaw}
-          WHERE _row IN (SELECT _row FROM (SELECT _row, row_number() OVER (PARTITION BY ${keyCols} ORDER BY ${order}) AS n FROM ${stg} WHERE NOT _bad) WHERE n > 1)`);
+          WHERE rowid IN (SELECT r FROM (SELECT rowid AS r, row_number() OVER (PARTITION BY ${keyCols} ORDER BY ${order}) AS n FROM ${stg} WHERE NOT _bad) WHERE n > 1)`);
         if (mode === 'append') {
           await c.run(`UPDATE ${stg} SET _bad = true, _errs = ${dupErr}, _raw = ${dupRaw}
             WHERE NOT _bad AND (${keyCols}) IN (SELECT (${pk.map((k) => `s.${ident(k)}`).join(', ')}) FROM ${stg} s SEMI JOIN ${t} d ON ${pk
@@ -269,7 +274,7 @@ export class DuckDbLake implements Lake {
         ]);
       }
       await c.run(`INSERT INTO _quarantine
-        SELECT ?, ?, _row, _errs[1].field, _errs[1].rule, _errs[1].value, to_json(_errs), _raw FROM ${stg} WHERE _bad`, [table.code, seq]);
+        SELECT ?, ?, rowid + 1, _errs[1].field, _errs[1].rule, _errs[1].value, to_json(_errs), _raw FROM ${stg} WHERE _bad`, [table.code, seq]);
       if (req.source.format === 'csv') {
         const hasRejects = await c.runAndReadAll(`SELECT count(*) FROM duckdb_tables() WHERE table_name = ${lit(`${rejects}_e`)}`);
         if (num(hasRejects.getRows()[0][0]) > 0) {

@@ -88,6 +88,9 @@ function csvCell(v: unknown): string {
 
 const digits = (s: string | null) => (s ?? '').replace(/[^\d]/g, '');
 
+/** expect.poll with a timeout fit for a browser (the default is 1 s). */
+const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000, interval: 100 });
+
 describe.skipIf(!hasChromium)('web shell in Chromium against the real server', () => {
   let server: { url: string; close: () => Promise<void> } | undefined;
   let browser: Browser | undefined;
@@ -144,7 +147,7 @@ describe.skipIf(!hasChromium)('web shell in Chromium against the real server', (
 
   it('overview renders in Chinese with real CJK glyphs', async () => {
     await page.goto(`${server!.url}/`);
-    await expect.poll(() => page.title()).toBe('数字厦门 · 城市数据中枢');
+    await poll(() => page.title()).toBe('数字厦门 · 城市数据中枢');
     expect(await page.locator('html').getAttribute('lang')).toBe('zh-CN');
 
     const brand = page.locator('[data-testid=brand]');
@@ -168,8 +171,8 @@ describe.skipIf(!hasChromium)('web shell in Chromium against the real server', (
 
     // Summary cards carry the server's figures.
     const summary = await api<{ datasets: number; organisations: number }>('/hub/summary');
-    await expect.poll(() => page.locator('[data-testid=stat-datasets]').textContent().then(digits)).toBe(String(summary.datasets));
-    await expect.poll(() => page.locator('[data-testid=stat-organisations]').textContent().then(digits)).toBe(String(summary.organisations));
+    await poll(() => page.locator('[data-testid=stat-datasets]').textContent().then(digits)).toBe(String(summary.datasets));
+    await poll(() => page.locator('[data-testid=stat-organisations]').textContent().then(digits)).toBe(String(summary.organisations));
     await page.locator('[data-testid=valid-progress]').waitFor();
     await page.locator('[data-testid=daily-chart] canvas').first().waitFor();
     await page.waitForTimeout(500); // let the chart animation settle for the screenshot
@@ -182,20 +185,20 @@ describe.skipIf(!hasChromium)('web shell in Chromium against the real server', (
   it('catalogue search finds the dataset and opens it', async () => {
     await page.locator('[data-testid=nav-catalogue]').click();
     await page.waitForURL(/\/datasets(\?|$)/);
-    await page.locator('[data-testid=catalogue-q] input').fill(dataset.name);
-    await page.locator('[data-testid=catalogue-q] input').press('Enter');
+    await page.locator('input[data-testid=catalogue-q]').fill(dataset.name);
+    await page.locator('input[data-testid=catalogue-q]').press('Enter');
     await page.waitForURL((u) => u.searchParams.get('q') === dataset.name);
     const link = page.locator('[data-testid=dataset-link]', { hasText: dataset.name }).first();
     await link.waitFor();
     await link.click();
     await page.waitForURL(new RegExp(`/datasets/${encodeURIComponent(dataset.code)}`));
-    await expect.poll(() => page.locator('[data-testid=dataset-title]').textContent()).toContain(dataset.name);
+    await poll(() => page.locator('[data-testid=dataset-title]').textContent()).toContain(dataset.name);
   });
 
   it('schema tab lists every field', async () => {
     await page.locator('[data-testid=tab-schema]').click();
     const rows = page.locator('[data-testid=schema-table] .el-table__body tbody tr');
-    await expect.poll(() => rows.count()).toBe(dataset.fields.length);
+    await poll(() => rows.count()).toBe(dataset.fields.length);
     const names = await page.locator('[data-testid=schema-field]').allTextContents();
     expect(names.map((s) => s.trim())).toEqual(dataset.fields.map((f) => f.name));
   });
@@ -203,8 +206,8 @@ describe.skipIf(!hasChromium)('web shell in Chromium against the real server', (
   it('preview shows records, and a filter narrows them', async () => {
     await page.locator('[data-testid=tab-preview]').click();
     const rows = page.locator('[data-testid=preview-table] .el-table__body tbody tr');
-    await expect.poll(() => rows.count()).toBeGreaterThan(0);
-    await expect.poll(() => page.locator('[data-testid=preview-total]').textContent().then(digits)).not.toBe('');
+    await poll(() => rows.count()).toBeGreaterThan(0);
+    await poll(() => page.locator('[data-testid=preview-total]').textContent().then(digits)).not.toBe('');
 
     // Filter on a string value of the first record.
     const first = firstRows[0];
@@ -217,12 +220,12 @@ describe.skipIf(!hasChromium)('web shell in Chromium against the real server', (
     );
     expect(expected.items.length).toBeGreaterThan(0);
 
-    await page.locator('[data-testid=preview-filter] input').fill(filter);
+    await page.locator('input[data-testid=preview-filter]').fill(filter);
     await page.locator('[data-testid=preview-apply]').click();
     if (expected.total !== null) {
-      await expect.poll(() => page.locator('[data-testid=preview-total]').textContent().then(digits)).toBe(String(expected.total));
+      await poll(() => page.locator('[data-testid=preview-total]').textContent().then(digits)).toBe(String(expected.total));
     }
-    await expect.poll(() => rows.count()).toBe(expected.items.length);
+    await poll(() => rows.count()).toBe(expected.items.length);
     const href = await page.locator('[data-testid=export-csv]').getAttribute('href');
     expect(href).toContain('format=csv');
     expect(new URL(href!, server!.url).searchParams.get('filter')).toBe(filter);
@@ -242,7 +245,7 @@ describe.skipIf(!hasChromium)('web shell in Chromium against the real server', (
     writeFileSync(file, csv);
 
     await page.locator('[data-testid=upload-input]').setInputFiles(file);
-    await expect.poll(() => page.locator('[data-testid=upload-file-name]').textContent()).toContain('.csv');
+    await poll(() => page.locator('[data-testid=upload-file-name]').textContent()).toContain('.csv');
     if (dataset.primaryKey.length) await page.locator('[data-testid=upload-mode-upsert]').click();
     await page.locator('[data-testid=upload-submit]').click();
     await page.locator('[data-testid=upload-progress]').waitFor();
@@ -267,19 +270,19 @@ describe.skipIf(!hasChromium)('web shell in Chromium against the real server', (
     await page.locator('[data-testid=upload-view-quarantine]').click();
     await page.waitForURL((u) => u.searchParams.get('tab') === 'quarantine');
     const rules = page.locator('[data-testid=quarantine-table] [data-testid=quarantine-rule]');
-    await expect.poll(() => rules.count()).toBeGreaterThan(0);
+    await poll(() => rules.count()).toBeGreaterThan(0);
     expect(await rules.allTextContents().then((ts) => ts.map((s) => s.trim()))).toContain('必填');
   });
 
   it('switches to English and keeps the choice', async () => {
     await page.locator('[data-testid=lang-en]').click();
-    await expect.poll(() => page.locator('[data-testid=tab-schema]').textContent()).toBe('Fields');
-    await expect.poll(() => page.locator('[data-testid=nav-catalogue]').textContent().then((s) => s?.trim())).toBe('Catalogue');
+    await poll(() => page.locator('[data-testid=tab-schema]').textContent()).toBe('Fields');
+    await poll(() => page.locator('[data-testid=nav-catalogue]').textContent().then((s) => s?.trim())).toBe('Catalogue');
     expect(await page.locator('html').getAttribute('lang')).toBe('en');
     expect(await page.evaluate(() => (globalThis as any).localStorage.getItem('xmcity.locale'))).toBe('en');
 
     await page.reload();
-    await expect.poll(() => page.locator('[data-testid=nav-overview]').textContent().then((s) => s?.trim())).toBe('Overview');
+    await poll(() => page.locator('[data-testid=nav-overview]').textContent().then((s) => s?.trim())).toBe('Overview');
     expect(pageErrors, 'uncaught errors in the page').toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AnyObject, DatasetParams, Paging, errorResponses } from '../../http/schemas.ts';
 import type { CatalogueService, NewDataset, NewField } from './service.ts';
-import type { Dataset } from './types.ts';
+import { CATEGORIES, type Dataset } from './types.ts';
 
 const Field = Type.Object({
   name: Type.String(),
@@ -55,6 +55,14 @@ export const catalogueRoutes: FastifyPluginAsyncTypebox<{ catalogue: CatalogueSe
     const r = await catalogue.search(req.query);
     return { items: r.items.map(datasetSummary), total: r.total };
   });
+
+  app.get('/categories', {
+    schema: {
+      tags: ['catalogue'],
+      summary: 'Resource categories (资源分类) with their classification codes',
+      response: { 200: Type.Object({ items: Type.Array(Type.Object({ code: Type.String(), name: Type.String(), nameEn: Type.String() })) }) },
+    },
+  }, async () => ({ items: [...CATEGORIES] }));
 
   app.get('/datasets/:code', {
     schema: { tags: ['catalogue'], summary: 'A dataset with its schema', params: DatasetParams, response: { 200: AnyObject, ...errorResponses } },

@@ -22,6 +22,10 @@ function isWs(b: number): boolean {
   return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 }
 
+function isBare(b: number): boolean {
+  return b !== LBRACE && b !== RBRACE && b !== LBRACK && b !== RBRACK && b !== COMMA && b !== 0x3a && b !== QUOTE && !isWs(b);
+}
+
 function show(b: number): string {
   return b >= 0x21 && b <= 0x7e ? `'${String.fromCharCode(b)}'` : `byte 0x${b.toString(16).padStart(2, '0')}`;
 }
@@ -40,6 +44,7 @@ export class JsonArraySplitter {
   private depth = 0;
   private inStr = false;
   private esc = false;
+  private pendingWs = false;
   private elOffset = 0;
   /** Number of objects emitted so far. */
   elements = 0;
@@ -67,41 +72,87 @@ export class JsonArraySplitter {
     const base = this.offset;
     this.offset += chunk.length;
     const buf = this.buf;
-    let len = this.len;
     const n = chunk.length;
-    for (let i = 0; i < n; i++) {
-      const b = chunk[i];
-      if (this.state === IN_ELEMENT) {
-        if (this.inStr) {
-          buf[len++] = b;
-          if (this.esc) this.esc = false;
-          else if (b === BACKSLASH) this.esc = true;
-          else if (b === QUOTE) this.inStr = false;
+    let len = this.len;
+    // Hot state lives in locals; it is written back before anything that can throw or that reads the fields.
+    let state = this.state;
+    let depth = this.depth;
+    let inStr = this.inStr;
+    let esc = this.esc;
+    let pendingWs = this.pendingWs;
+    const sync = (): void => {
+      this.len = len;
+      this.state = state;
+      this.depth = depth;
+      this.inStr = inStr;
+      this.esc = esc;
+      this.pendingWs = pendingWs;
+    };
+    let i = 0;
+    while (i < n) {
+      if (state === IN_ELEMENT) {
+        if (inStr) {
+          if (esc) {
+            buf[len++] = chunk[i++];
+            esc = false;
+            continue;
+          }
+          // Copy the run up to the next '"' or '\' (short runs byte by byte: Buffer#copy has a fixed call cost).
+          let j = i;
+          while (j < n) {
+            const c = chunk[j];
+            if (c === QUOTE || c === BACKSLASH) break;
+            j++;
+          }
+          if (j - i > 64) len += chunk.copy(buf, len, i, j);
+          else for (let k = i; k < j; k++) buf[len++] = chunk[k];
+          if (j === n) {
+            i = n;
+            break;
+          }
+          const c = chunk[j];
+          buf[len++] = c;
+          i = j + 1;
+          if (c === BACKSLASH) esc = true;
+          else inStr = false;
           continue;
         }
-        if (isWs(b)) continue; // whitespace outside strings is dropped, so every element becomes one line
+        const b = chunk[i++];
+        // Whitespace outside strings is dropped so every element becomes one line, except that one space is kept
+        // between two bare tokens ("1 2" must stay invalid rather than become 12).
+        if (b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09) {
+          pendingWs = true;
+          continue;
+        }
+        if (pendingWs) {
+          pendingWs = false;
+          if (isBare(b) && isBare(buf[len - 1])) buf[len++] = 0x20;
+        }
         buf[len++] = b;
-        if (b === QUOTE) this.inStr = true;
-        else if (b === LBRACE || b === LBRACK) this.depth++;
-        else if (b === RBRACE || b === RBRACK) {
-          if (--this.depth === 0) {
-            this.len = len;
-            this.completeElement();
-            len = this.len;
-            this.state = this.arrayMode ? AFTER_VALUE : BETWEEN;
-          }
+        if (b === QUOTE) inStr = true;
+        else if (b === LBRACE || b === LBRACK) depth++;
+        else if ((b === RBRACE || b === RBRACK) && --depth === 0) {
+          state = this.arrayMode ? AFTER_VALUE : BETWEEN;
+          sync();
+          this.completeElement();
+          len = this.len;
         }
         continue;
       }
+      const b = chunk[i++];
       if (isWs(b)) continue;
-      const at = base + i;
-      switch (this.state) {
+      const at = base + i - 1;
+      sync();
+      switch (state) {
         case START:
           if (b === LBRACK) {
             this.arrayMode = true;
-            this.state = VALUE_OR_END;
+            state = VALUE_OR_END;
           } else if (b === LBRACE) {
             len = this.begin(len, at);
+            state = IN_ELEMENT;
+            depth = 1;
+            inStr = esc = pendingWs = false;
           } else {
             throw new SourceError(
               'MALFORMED_JSON',
@@ -113,8 +164,20 @@ export class JsonArraySplitter {
           break;
         case VALUE_OR_END:
         case VALUE:
-          if (b === LBRACE) len = this.begin(len, at);
-          else if (b === RBRACK && this.state === VALUE_OR_END) this.state = DONE;
+        case BETWEEN:
+          if (b === LBRACE) {
+            len = this.begin(len, at);
+            state = IN_ELEMENT;
+            depth = 1;
+            inStr = esc = pendingWs = false;
+          } else if (state === BETWEEN) {
+            throw new SourceError(
+              'MALFORMED_JSON',
+              `Expected another top-level object after object ${this.elements} but found ${show(b)} at byte offset ${at}. ` +
+                `Send either one JSON array of objects or one object per line.`,
+              { offset: at, element: this.elements },
+            );
+          } else if (b === RBRACK && state === VALUE_OR_END) state = DONE;
           else if (b === RBRACK) {
             throw new SourceError(
               'MALFORMED_JSON',
@@ -131,24 +194,13 @@ export class JsonArraySplitter {
           }
           break;
         case AFTER_VALUE:
-          if (b === COMMA) this.state = VALUE;
-          else if (b === RBRACK) this.state = DONE;
+          if (b === COMMA) state = VALUE;
+          else if (b === RBRACK) state = DONE;
           else {
             throw new SourceError(
               'MALFORMED_JSON',
               `Expected ',' or ']' after element ${this.elements} of the JSON array but found ${show(b)} at byte offset ${at}. ` +
                 `Check for a missing comma between objects.`,
-              { offset: at, element: this.elements },
-            );
-          }
-          break;
-        case BETWEEN:
-          if (b === LBRACE) len = this.begin(len, at);
-          else {
-            throw new SourceError(
-              'MALFORMED_JSON',
-              `Expected another top-level object after object ${this.elements} but found ${show(b)} at byte offset ${at}. ` +
-                `Send either one JSON array of objects or one object per line.`,
               { offset: at, element: this.elements },
             );
           }
@@ -161,7 +213,7 @@ export class JsonArraySplitter {
           );
       }
     }
-    this.len = len;
+    sync();
     if (this.elStart !== -1 && len - this.elStart > this.maxElementBytes) this.tooLong();
     return buf.subarray(0, this.completedEnd);
   }
@@ -175,7 +227,7 @@ export class JsonArraySplitter {
     throw new SourceError(
       'MALFORMED_JSON',
       `The JSON body ended at byte offset ${this.offset} before the ${this.state === IN_ELEMENT ? `object started at byte offset ${this.elOffset}` : 'array'} was closed ` +
-        `(${this.elements} complete objects). The upload is probably truncated; make sure the whole file was sent and ends with ']'.`,
+        `(${this.elements} complete objects). The upload is probably truncated; make sure the whole file was sent and ends with '${this.arrayMode ? ']' : '}'}'.`,
       { offset: this.offset, element: this.elements + (this.state === IN_ELEMENT ? 1 : 0) },
     );
   }
@@ -184,10 +236,6 @@ export class JsonArraySplitter {
     this.elStart = len;
     this.elOffset = at;
     this.buf[len] = LBRACE;
-    this.depth = 1;
-    this.inStr = false;
-    this.esc = false;
-    this.state = IN_ELEMENT;
     return len + 1;
   }
 

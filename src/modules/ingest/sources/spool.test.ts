@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { csvQuote, parseCsvHeader, sniffDelimiter } from './csv-header.ts';
 import { findInvalidUtf8, Utf8StreamValidator } from './encoding.ts';
 import { SourceError, spoolSource, type SourceFormat, type SpoolResult } from './spool.ts';
-import { formatNumber } from './xlsx.ts';
+import { formatDate, formatNumber } from './xlsx.ts';
 
 let dir = '';
 beforeEach(async () => {
@@ -126,6 +126,8 @@ describe('utf-8 validator', () => {
     expect(formatNumber(-2.5e-8)).toBe('-0.000000025');
     expect(formatNumber(0.1 + 0.2)).toBe('0.30000000000000004');
     expect(formatNumber(-0)).toBe('0');
+    expect(formatDate(new Date(Date.UTC(1899, 11, 30, 8, 30)))).toBe('08:30:00');
+    expect(formatDate(new Date(Date.UTC(2024, 1, 29, 23, 59, 59, 500)))).toBe('2024-02-29T23:59:59.500');
   });
 });
 
@@ -166,7 +168,25 @@ describe('spoolSource csv', () => {
     const r = await spool(tiny(enc.encode(body)), 'csv');
     expect(r.encoding).toBe('utf-8');
     expect(await text(r)).toBe(body);
-    expect(r.lines).toBe(2); // the quoted newline does not start a record
+    expect(r.lines).toBe(3); // documented: lines counts physical lines, so the quoted line break counts once more
+  });
+
+  it('keeps byte order when small and large (> 512 KiB) chunks are mixed', async () => {
+    const rows = Array.from({ length: 120_000 }, (_, i) => `${i},厦门企业_${i},"地址, ${i % 97}号"\n`);
+    const bytes = enc.encode('id,名称,地址\n' + rows.join(''));
+    const sizes = [10, 700_000, 3, 1_200_000, 65_536, 600_000, 1];
+    async function* mixed(): AsyncGenerator<Uint8Array> {
+      for (let i = 0, k = 0; i < bytes.length; k++) {
+        const n = sizes[k % sizes.length];
+        yield bytes.subarray(i, i + n);
+        i += n;
+      }
+    }
+    const r = await spool(mixed(), 'csv');
+    expect(Buffer.compare(await readFile(r.path), Buffer.from(bytes))).toBe(0);
+    expect(r.lines).toBe(rows.length);
+    const nd = await spool(mixed(), 'ndjson');
+    expect(Buffer.compare(await readFile(nd.path), Buffer.from(bytes))).toBe(0);
   });
 
   it('reads as a Node stream and is readable by DuckDB', async () => {
@@ -204,12 +224,29 @@ describe('spoolSource csv', () => {
     await expectDirEmpty();
   });
 
+  it('leaves a Node stream paused and intact after a failure so the caller can still answer', async () => {
+    const stream = Readable.from(
+      (function* () {
+        for (let i = 0; i < 50; i++) yield Buffer.from('a,b,c\n'.repeat(1000));
+      })(),
+    );
+    const e = await failure(spool(stream, 'csv', { maxBytes: 20_000 }));
+    expect(e.code).toBe('BODY_TOO_LARGE');
+    expect(stream.destroyed).toBe(false);
+    let rest = 0;
+    stream.on('data', (c: Buffer) => (rest += c.length));
+    stream.resume(); // the spooler left it explicitly paused
+    await new Promise((resolve) => stream.on('end', resolve));
+    expect(rest).toBe(50 * 6000 - 24_000); // everything after the 4 chunks the spooler read
+    await expectDirEmpty();
+  });
+
   it('rejects an over-long line with 413', async () => {
     const body = `a,b\n1,2\n${'x'.repeat(200)},3\n4,5\n`;
     const e = await failure(spool(whole(enc.encode(body), 7), 'csv', { maxLineBytes: 100 }));
     expect(e.code).toBe('LINE_TOO_LONG');
     expect(e.status).toBe(413);
-    expect(e.details).toMatchObject({ line: 3, limitBytes: 100 });
+    expect(e.details).toMatchObject({ line: 3, offset: 8, limitBytes: 100 });
     await expectDirEmpty();
     const nd = await failure(spool(whole(enc.encode(`{"a":1}\n{"b":"${'y'.repeat(200)}"}\n`)), 'ndjson', { maxLineBytes: 100 }));
     expect(nd.code).toBe('LINE_TOO_LONG');
@@ -230,6 +267,15 @@ describe('spoolSource csv', () => {
     await expectDirEmpty();
   });
 
+  it('names the offset of a byte that is neither UTF-8 nor GB18030', async () => {
+    const bytes = gbkBytes([GBK.城市, ',x\n', GBK.厦门, ',1\n', 'ab', [0x81, 0x20], '\n']);
+    const e = await failure(spool(tiny(bytes), 'csv'));
+    expect(e.code).toBe('BAD_ENCODING');
+    expect(e.details).toMatchObject({ offset: 16, line: 3, encoding: 'gb18030' });
+    expect(e.message).toMatch(/neither valid UTF-8 nor valid GB18030.*byte offset 16 \(line 3\)/);
+    await expectDirEmpty();
+  });
+
   it('rejects UTF-16 with a clear message', async () => {
     const e = await failure(spool(whole(Buffer.from('\uFEFFa,b\n', 'utf16le')), 'csv'));
     expect(e.code).toBe('BAD_ENCODING');
@@ -237,10 +283,15 @@ describe('spoolSource csv', () => {
     await expectDirEmpty();
   });
 
-  it('counts physical lines when a quote is never closed', async () => {
-    const r = await spool(whole(enc.encode('a,b\n"x,1\n2,3\n')), 'csv');
-    expect(r.lines).toBeNull();
-    expect(r.header).toEqual(['a', 'b']);
+  it('takes the header from the first non-blank record, even with quoted line breaks', async () => {
+    const r = await spool(tiny(enc.encode('\r\n"名\n称",b;c\r\n1,2\n\n3,4')), 'csv');
+    expect(r.header).toEqual(['名\n称', 'b;c']);
+    expect(r.lines).toBe(3); // non-empty physical lines minus the header line
+    const open = await spool(whole(enc.encode('a,"b\n1,2\n')), 'csv');
+    expect(open.header).toEqual(['a', 'b']); // unclosed quote: falls back to the first physical line
+    const tabs = await spool(whole(enc.encode('x\ty\n1\t2')), 'csv');
+    expect(tabs.header).toEqual(['x', 'y']);
+    expect(tabs.lines).toBe(1);
   });
 
   it('honours an abort signal and removes the temp file', async () => {
@@ -279,6 +330,8 @@ describe('spoolSource json / ndjson', () => {
       ['[1,2]', /not an object/, { element: 1 }],
       ['"text"', /array of objects/, { offset: 0 }],
       ['[{"a":1}] x', /after the end/, {}],
+      ['[{"a": 1 2}]', /Object 1 .* not valid JSON/, { element: 1 }],
+      ['[{"a": tr ue}]', /not valid JSON/, { element: 1 }],
     ];
     for (const [body, message, details] of cases) {
       const e = await failure(spool(whole(enc.encode(body), 3), 'json'));
@@ -288,6 +341,30 @@ describe('spoolSource json / ndjson', () => {
       expect(e.details).toMatchObject(details);
       await expectDirEmpty();
     }
+  });
+
+  it('round-trips random pretty-printed arrays', async () => {
+    let seed = 42;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const strs = ['', 'x', '厦门', 'a"b', 'back\\slash', '[{]}', 'line\nbreak', '😀', ' , : '];
+    const value = (depth: number): unknown => {
+      const k = rnd(depth > 2 ? 4 : 6);
+      if (k === 0) return rnd(2) ? -rnd(1000) / 7 : rnd(1e6);
+      if (k === 1) return strs[rnd(strs.length)];
+      if (k === 2) return [true, false, null][rnd(3)];
+      if (k === 3) return 1e-7 * rnd(10);
+      if (k === 4) return Array.from({ length: rnd(4) }, () => value(depth + 1));
+      return Object.fromEntries(Array.from({ length: rnd(4) }, (_, i) => [`k${i}${strs[rnd(strs.length)]}`, value(depth + 1)]));
+    };
+    const objects = Array.from({ length: 300 }, () => ({ id: rnd(1e9), v: value(0), w: value(1) }));
+    const body = JSON.stringify(objects, null, 2).replaceAll('\n', '\r\n');
+    const r = await spool(whole(enc.encode(body), 97), 'json');
+    const lines = (await text(r)).trimEnd().split('\n');
+    expect(r.lines).toBe(objects.length);
+    expect(lines.map((l) => JSON.parse(l) as unknown)).toEqual(objects);
   });
 
   it('accepts a bare object sequence and rejects an empty array', async () => {
@@ -371,6 +448,18 @@ describe('spoolSource parquet / xlsx', () => {
     const missing = await failure(spool(whole(bytes), 'xlsx', { sheet: 'Nope' }));
     expect(missing.code).toBe('BAD_XLSX');
     expect(missing.message).toContain('"统计", "Other"');
+  });
+
+  it('rejects a value to the right of the last header column', async () => {
+    const wb = new ExcelJS.Workbook();
+    const ws = wb.addWorksheet('S');
+    ws.addRow(['a', 'b']);
+    ws.addRow([1, 2]);
+    ws.getCell('D3').value = 'stray';
+    const e = await failure(spool(whole(new Uint8Array(await wb.xlsx.writeBuffer())), 'xlsx'));
+    expect(e.code).toBe('BAD_XLSX');
+    expect(e.details).toMatchObject({ row: 3, column: 'D' });
+    await expectDirEmpty();
   });
 
   it('rejects non-xlsx and truncated xlsx bodies with BAD_XLSX', async () => {

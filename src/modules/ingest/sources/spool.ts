@@ -3,7 +3,7 @@
 // Memory stays bounded: bytes are validated and written chunk by chunk, never buffered whole.
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, rm, stat, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseCsvHeader, sniffDelimiter } from './csv-header.ts';
 import { findInvalidGb18030, looksLikeUtf8, Utf8StreamValidator } from './encoding.ts';
 import { JsonArraySplitter } from './json-array.ts';
@@ -18,7 +18,7 @@ export type SourceFormat = 'csv' | 'ndjson' | 'json' | 'parquet' | 'xlsx';
 
 /** A spooled temporary file ready for DuckDB (read_csv / read_json / read_parquet) plus what was learned while writing it. */
 export interface SpoolResult {
-  /** Absolute or dir-relative path of the temporary file (random name inside opts.dir). */
+  /** Absolute path of the temporary file (random name inside opts.dir). */
   path: string;
   /** Format of the file at `path`: CSV is always UTF-8 without BOM, NDJSON has one compact object per line. */
   format: 'csv' | 'ndjson' | 'parquet';
@@ -28,7 +28,10 @@ export interface SpoolResult {
   bytesIn: number;
   /** CSV header cells (csv/xlsx), parsed with RFC 4180 quoting; null for ndjson/parquet. */
   header: string[] | null;
-  /** Number of non-empty data records (csv: quote-aware record count minus the header; ndjson/json: objects; xlsx: rows), or null when unknown. */
+  /**
+   * Number of data records: ndjson = non-empty lines, json = objects, xlsx = non-empty rows below the header; csv = non-empty
+   * physical lines minus the header line (exact unless fields contain quoted line breaks, which are counted as extra lines).
+   */
   lines: number | null;
   /** Deletes the temporary file (idempotent). */
   cleanup(): Promise<void>;
@@ -62,20 +65,109 @@ const XLSX_MAX_SHARED_STRINGS = 256 * 1024 * 1024;
 // ---------------------------------------------------------------------------------------------------------------------
 // Input
 
+interface NodeStreamLike {
+  on(event: string, listener: (arg: unknown) => void): unknown;
+  removeListener(event: string, listener: (arg: unknown) => void): unknown;
+  pause(): unknown;
+  resume(): unknown;
+}
+
+function isNodeStream(x: unknown): x is NodeStreamLike {
+  if (typeof x !== 'object' || x === null) return false;
+  const s = x as Record<string, unknown>;
+  return typeof s.on === 'function' && typeof s.removeListener === 'function' && typeof s.pause === 'function' && typeof s.resume === 'function';
+}
+
+/**
+ * Reads a Node stream with 'data' events and pause/resume instead of its async iterator, so that on failure the spooler
+ * can simply detach and leave the stream paused and intact: destroying an HTTP request would also kill the socket the
+ * 413/400 answer must go out on. The caller decides whether to drain (resume) or destroy it.
+ */
+class StreamPuller {
+  private readonly queue: Array<Uint8Array | string> = [];
+  private ended = false;
+  private failed: { error: unknown } | null = null;
+  private wake: (() => void) | null = null;
+  private detached = false;
+
+  constructor(private readonly stream: NodeStreamLike) {
+    if ((stream as { readableEnded?: unknown }).readableEnded === true) this.ended = true;
+    stream.on('data', this.onData);
+    stream.on('end', this.onEnd);
+    stream.on('error', this.onError);
+    stream.on('close', this.onClose);
+    stream.pause();
+  }
+
+  private readonly onData = (chunk: unknown): void => {
+    this.queue.push(chunk as Uint8Array | string);
+    this.stream.pause();
+    this.notify();
+  };
+  private readonly onEnd = (): void => {
+    this.ended = true;
+    this.notify();
+  };
+  private readonly onError = (error: unknown): void => {
+    this.failed ??= { error };
+    this.notify();
+  };
+  private readonly onClose = (): void => {
+    if (!this.ended) this.failed ??= { error: new Error('The input stream closed before the upload was complete (the client probably disconnected).') };
+    this.notify();
+  };
+
+  private notify(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+
+  async next(): Promise<Uint8Array | string | null> {
+    for (;;) {
+      const c = this.queue.shift();
+      if (c !== undefined) return c;
+      if (this.failed) throw this.failed.error;
+      if (this.ended) return null;
+      const woken = new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+      this.stream.resume();
+      await woken;
+    }
+  }
+
+  detach(): void {
+    if (this.detached) return;
+    this.detached = true;
+    this.stream.removeListener('data', this.onData);
+    this.stream.removeListener('end', this.onEnd);
+    this.stream.removeListener('error', this.onError);
+    this.stream.removeListener('close', this.onClose);
+    if (!this.ended) {
+      this.stream.pause();
+      // A late error on an abandoned stream must not become an uncaught exception; the caller's own listeners still see it.
+      this.stream.on('error', () => {});
+    }
+  }
+}
+
 /** Pulls Buffers from the input, enforcing maxBytes and honouring the abort signal even while the source is stalled. */
 class ChunkSource {
   bytesIn = 0;
-  private readonly it: AsyncIterator<Uint8Array | string>;
+  private readonly puller: StreamPuller | null = null;
+  private readonly it: AsyncIterator<Uint8Array | string> | null = null;
   private done = false;
   private readonly aborted: Promise<never> | null = null;
   private readonly onAbort: (() => void) | null = null;
 
   constructor(
-    input: AsyncIterable<Uint8Array | string>,
+    input: AsyncIterable<Uint8Array> | NodeJS.ReadableStream,
     private readonly maxBytes: number,
     private readonly signal?: AbortSignal,
   ) {
-    this.it = input[Symbol.asyncIterator]();
+    if (isNodeStream(input)) this.puller = new StreamPuller(input);
+    else this.it = (input as AsyncIterable<Uint8Array | string>)[Symbol.asyncIterator]();
     if (signal) {
       let reject: (reason: unknown) => void = () => {};
       this.aborted = new Promise<never>((_, rej) => {
@@ -87,18 +179,23 @@ class ChunkSource {
     }
   }
 
+  private async pull(): Promise<Uint8Array | string | null> {
+    if (this.puller) return this.puller.next();
+    const r = await (this.it as AsyncIterator<Uint8Array | string>).next();
+    return r.done ? null : r.value;
+  }
+
   /** Next chunk, or null at the end of input. */
   async next(): Promise<Buffer | null> {
     if (this.done) return null;
     this.signal?.throwIfAborted();
-    const p = this.it.next();
+    const p = this.pull();
     p.catch(() => {});
-    const r = this.aborted ? await Promise.race([p, this.aborted]) : await p;
-    if (r.done) {
+    const v = this.aborted ? await Promise.race([p, this.aborted]) : await p;
+    if (v === null) {
       this.done = true;
       return null;
     }
-    const v = r.value;
     const b = typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
     this.bytesIn += b.length;
     if (this.bytesIn > this.maxBytes) {
@@ -126,19 +223,25 @@ class ChunkSource {
     return { head: parts.length === 1 ? parts[0] : Buffer.concat(parts, total), ended: false };
   }
 
-  /** Stops reading (destroys a Node stream via its iterator's return()) without waiting for it. */
+  /**
+   * Stops reading: a Node stream is detached and left paused for the caller (drain or destroy it); any other async
+   * iterable gets return() so generators run their clean-up.
+   */
   close(): void {
-    if (!this.done) {
-      this.done = true;
+    this.done = true;
+    this.puller?.detach();
+    if (this.it) {
+      const it = this.it;
       Promise.resolve()
-        .then(() => this.it.return?.())
+        .then(() => it.return?.())
         .catch(() => {});
     }
     this.dispose();
   }
 
-  /** Detaches the abort listener. */
+  /** Detaches the abort listener and, at the end of a Node stream, the stream listeners. */
   dispose(): void {
+    this.puller?.detach();
     if (this.signal && this.onAbort) this.signal.removeEventListener('abort', this.onAbort);
   }
 }
@@ -169,26 +272,24 @@ class FileSink {
   ) {}
 
   static async create(dir: string, ext: string, files: string[]): Promise<FileSink> {
-    const path = join(dir, `spool-${randomUUID()}${ext}`);
+    const path = join(resolve(dir), `spool-${randomUUID()}${ext}`);
     const fh = await open(path, 'wx+', 0o600);
     files.push(path);
     return new FileSink(path, fh);
   }
 
-  get bytesWritten(): number {
-    return this.position + this.len;
-  }
-
   async write(b: Buffer): Promise<void> {
     if (b.length === 0) return;
-    if (this.len + b.length > STAGING_BYTES) await this.flush();
     if (b.length > STAGING_BYTES / 2) {
-      // Large chunk: write it in place (positions are explicit, so it may overlap the staged write in flight).
+      // Large chunk: flush what is staged (which fixes its file position) and write the chunk in place; positions are
+      // explicit, so this may overlap the staged write still in flight.
+      await this.flush();
       const pos = this.position;
       this.position += b.length;
       await writeFully(this.fh, b, b.length, pos);
       return;
     }
+    if (this.len + b.length > STAGING_BYTES) await this.flush();
     b.copy(this.bufs[this.cur], this.len);
     this.len += b.length;
   }
@@ -263,83 +364,58 @@ class FileSink {
 // Line scanning
 
 /**
- * Counts physical lines and non-empty records with Buffer.indexOf, enforcing the per-line byte limit.
- * In quote-aware (CSV) mode, chunks that contain '"' are walked byte by byte to track quote parity so records with quoted
- * newlines count once ("" escapes toggle twice, so parity stays right); the length limit always applies to physical lines.
+ * Counts physical lines and non-empty lines with native Buffer.indexOf('\n') jumps and enforces the per-line byte limit;
+ * no per-byte JavaScript runs, so quoted line breaks inside CSV fields are counted as line breaks (see README).
  */
 class LineScanner {
   pos = 0;
   lineStart = 0;
   physLines = 0;
-  recordStart = 0;
-  inQuotes = false;
-  records = 0;
-  firstStart = -1;
-  firstEnd = -1;
-  firstLineEnd = -1;
+  nonEmpty = 0;
   private prevByte = -1;
 
+  /** inputBias maps output offsets to input offsets (the skipped BOM length), or is null when they differ (transcoding). */
   constructor(
     private readonly maxLineBytes: number,
-    private readonly quoteAware: boolean,
     private readonly kind: 'CSV' | 'NDJSON',
+    private readonly inputBias: number | null,
   ) {}
 
   scan(buf: Buffer): void {
-    const base = this.pos;
     const n = buf.length;
     if (n === 0) return;
-    if (this.quoteAware && buf.indexOf(QUOTE) !== -1) this.scanQuoted(buf, base);
-    else this.scanPlain(buf, base);
-    this.pos = base + n;
-    this.prevByte = buf[n - 1];
-    if (this.pos - this.lineStart > this.maxLineBytes) this.tooLong();
-  }
-
-  private scanPlain(buf: Buffer, base: number): void {
+    const base = this.pos;
+    const max = this.maxLineBytes;
+    let lineStart = this.lineStart;
+    let nonEmpty = this.nonEmpty;
+    let phys = this.physLines;
     let nl = buf.indexOf(LF);
     while (nl !== -1) {
-      this.lineEnd(base + nl, nl > 0 ? buf[nl - 1] : this.prevByte, this.inQuotes);
+      const abs = base + nl;
+      const len = abs - lineStart;
+      if (len > max) {
+        this.physLines = phys;
+        this.lineStart = lineStart;
+        this.tooLong();
+      }
+      if (len > 1 || (len === 1 && (nl > 0 ? buf[nl - 1] : this.prevByte) !== CR)) nonEmpty++;
+      phys++;
+      lineStart = abs + 1;
       nl = buf.indexOf(LF, nl + 1);
     }
-  }
-
-  private scanQuoted(buf: Buffer, base: number): void {
-    let q = this.inQuotes;
-    const n = buf.length;
-    for (let j = 0; j < n; j++) {
-      const b = buf[j];
-      if (b === QUOTE) q = !q;
-      else if (b === LF) this.lineEnd(base + j, j > 0 ? buf[j - 1] : this.prevByte, q);
-    }
-    this.inQuotes = q;
-  }
-
-  private lineEnd(abs: number, before: number, quoted: boolean): void {
-    if (abs - this.lineStart > this.maxLineBytes) this.tooLong();
-    if (this.firstLineEnd < 0) this.firstLineEnd = abs;
-    if (!quoted) this.recordEnd(abs, before);
-    this.physLines++;
-    this.lineStart = abs + 1;
-  }
-
-  private recordEnd(abs: number, before: number): void {
-    const len = abs - this.recordStart;
-    if (len > 1 || (len === 1 && before !== CR)) {
-      this.records++;
-      if (this.firstStart < 0) {
-        this.firstStart = this.recordStart;
-        this.firstEnd = abs;
-      }
-    }
-    this.recordStart = abs + 1;
+    this.lineStart = lineStart;
+    this.nonEmpty = nonEmpty;
+    this.physLines = phys;
+    this.pos = base + n;
+    this.prevByte = buf[n - 1];
+    if (this.pos - lineStart > max) this.tooLong();
   }
 
   /** Accounts for a final line without a trailing line break. */
   finish(): void {
     if (this.pos > this.lineStart) {
-      if (this.firstLineEnd < 0) this.firstLineEnd = this.pos;
-      if (!this.inQuotes) this.recordEnd(this.pos, this.prevByte);
+      const len = this.pos - this.lineStart;
+      if (len > 1 || this.prevByte !== CR) this.nonEmpty++;
       this.physLines++;
       this.lineStart = this.pos;
     }
@@ -362,15 +438,33 @@ class LineScanner {
     throw new SourceError(
       'LINE_TOO_LONG',
       `Line ${line} of the ${this.kind} data is longer than the limit of ${this.maxLineBytes} bytes. ${hint}`,
-      { line, offset: this.lineStart, limitBytes: this.maxLineBytes },
+      this.inputBias === null
+        ? { line, limitBytes: this.maxLineBytes }
+        : { line, offset: this.lineStart + this.inputBias, limitBytes: this.maxLineBytes },
     );
   }
+}
+
+/** Returns the first non-blank CSV record of buf (RFC 4180 quotes may span lines); falls back to the first line when a quote never closes. */
+function firstRecord(buf: Buffer, complete: boolean): string {
+  const n = buf.length;
+  let i = 0;
+  while (i < n && (buf[i] === LF || (buf[i] === CR && buf[i + 1] === LF))) i += buf[i] === LF ? 1 : 2;
+  let q = false;
+  for (let j = i; j < n; j++) {
+    const b = buf[j];
+    if (b === QUOTE) q = !q;
+    else if (b === LF && !q) return buf.toString('utf8', i, j);
+  }
+  if (complete && !q) return buf.toString('utf8', i, n);
+  const nl = buf.indexOf(LF, i);
+  return buf.toString('utf8', i, nl === -1 ? n : nl);
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Format handlers
 
-type Partial = Pick<SpoolResult, 'format' | 'encoding' | 'header' | 'lines'>;
+type FormatInfo = Pick<SpoolResult, 'format' | 'encoding' | 'header' | 'lines'>;
 
 type Bom = 'utf-8' | 'gb18030' | 'utf-16' | 'utf-32' | null;
 
@@ -405,7 +499,7 @@ function emptyError(kind: string, extra = ''): SourceError {
   return new SourceError('EMPTY_BODY', `The ${kind} body is empty${extra}. Send the data in the request body (or pick a non-empty file) and try again.`, {});
 }
 
-async function spoolCsv(src: ChunkSource, opts: SpoolOptions, sink: FileSink): Promise<Partial> {
+async function spoolCsv(src: ChunkSource, opts: SpoolOptions, sink: FileSink): Promise<FormatInfo> {
   const { head, ended } = await src.head(HEAD_BYTES);
   if (head.length === 0) throw emptyError('CSV');
   const bom = sniffBom(head);
@@ -423,7 +517,7 @@ async function spoolCsv(src: ChunkSource, opts: SpoolOptions, sink: FileSink): P
     if (sample.includes(0)) throw binaryError('CSV', sample);
     encoding = looksLikeUtf8(sample, ended && head.length <= HEAD_BYTES) ? 'utf-8' : 'gb18030';
   }
-  const scanner = new LineScanner(opts.maxLineBytes, true, 'CSV');
+  const scanner = new LineScanner(opts.maxLineBytes, 'CSV', encoding === 'utf-8' ? skip : null);
 
   if (encoding === 'utf-8') {
     const v = new Utf8StreamValidator();
@@ -507,20 +601,13 @@ async function spoolCsv(src: ChunkSource, opts: SpoolOptions, sink: FileSink): P
 
   scanner.finish();
   if (scanner.pos === 0) throw emptyError('CSV', ' (it contains only a byte-order mark)');
-  if (scanner.records === 0 && !scanner.inQuotes) throw emptyError('CSV', ' (it contains only blank lines)');
+  if (scanner.nonEmpty === 0) throw emptyError('CSV', ' (it contains only blank lines)');
+  // The header is re-read from the start of the output file instead of being buffered while streaming.
   await sink.drain();
-  // The header is re-read from the output file rather than buffered; a quote left open makes the "record" run away, so
-  // fall back to the first physical line in that case.
-  let start = scanner.firstStart;
-  let end = scanner.firstEnd;
-  const cap = Math.max(opts.maxLineBytes, 1024 * 1024);
-  if (start < 0 || end - start > cap) {
-    start = 0;
-    end = scanner.firstLineEnd;
-  }
-  const headerText = (await sink.readAt(start, Math.min(end - start, cap))).toString('utf8');
+  const want = Math.min(scanner.pos, Math.max(opts.maxLineBytes, HEAD_BYTES) + 2);
+  const headerText = firstRecord(await sink.readAt(0, want), want === scanner.pos);
   const header = parseCsvHeader(headerText, sniffDelimiter(headerText));
-  return { format: 'csv', encoding, header, lines: scanner.inQuotes ? null : Math.max(0, scanner.records - 1) };
+  return { format: 'csv', encoding, header, lines: scanner.nonEmpty - 1 };
 }
 
 async function textHead(src: ChunkSource, kind: string): Promise<{ head: Buffer; skip: number }> {
@@ -548,10 +635,10 @@ function jsonUtf8Error(kind: string, offset: number, line?: number): SourceError
   );
 }
 
-async function spoolNdjson(src: ChunkSource, opts: SpoolOptions, sink: FileSink): Promise<Partial> {
+async function spoolNdjson(src: ChunkSource, opts: SpoolOptions, sink: FileSink): Promise<FormatInfo> {
   const { head, skip } = await textHead(src, 'NDJSON');
   const v = new Utf8StreamValidator();
-  const scanner = new LineScanner(opts.maxLineBytes, false, 'NDJSON');
+  const scanner = new LineScanner(opts.maxLineBytes, 'NDJSON', skip);
   const feed = async (chunk: Buffer, skipBytes: number): Promise<void> => {
     const base = v.offset;
     const bad = v.push(chunk);
@@ -565,11 +652,11 @@ async function spoolNdjson(src: ChunkSource, opts: SpoolOptions, sink: FileSink)
   const bad = v.end();
   if (bad !== -1) throw jsonUtf8Error('NDJSON', bad, scanner.physLines + 1);
   scanner.finish();
-  if (scanner.records === 0) throw emptyError('NDJSON', ' (it contains no non-empty line)');
-  return { format: 'ndjson', encoding: 'utf-8', header: null, lines: scanner.records };
+  if (scanner.nonEmpty === 0) throw emptyError('NDJSON', ' (it contains no non-empty line)');
+  return { format: 'ndjson', encoding: 'utf-8', header: null, lines: scanner.nonEmpty };
 }
 
-async function spoolJson(src: ChunkSource, opts: SpoolOptions, sink: FileSink): Promise<Partial> {
+async function spoolJson(src: ChunkSource, opts: SpoolOptions, sink: FileSink): Promise<FormatInfo> {
   const { head, skip } = await textHead(src, 'JSON');
   const v = new Utf8StreamValidator();
   const splitter = new JsonArraySplitter(opts.maxLineBytes);
@@ -603,7 +690,7 @@ async function copyRaw(src: ChunkSource, sink: FileSink, checkHead: (head: Buffe
   return tail;
 }
 
-async function spoolParquet(src: ChunkSource, sink: FileSink): Promise<Partial> {
+async function spoolParquet(src: ChunkSource, sink: FileSink): Promise<FormatInfo> {
   const tail = await copyRaw(src, sink, (head) => {
     if (head.length === 0) throw emptyError('Parquet');
     if (head.length < 4 || head.toString('latin1', 0, 4) !== 'PAR1') {
@@ -628,7 +715,7 @@ async function spoolParquet(src: ChunkSource, sink: FileSink): Promise<Partial> 
   return { format: 'parquet', encoding: null, header: null, lines: null };
 }
 
-async function spoolXlsx(src: ChunkSource, opts: SpoolOptions, files: string[]): Promise<{ sink: FileSink; result: Partial }> {
+async function spoolXlsx(src: ChunkSource, opts: SpoolOptions, files: string[]): Promise<{ sink: FileSink; result: FormatInfo }> {
   const raw = await FileSink.create(opts.dir, '.xlsx', files);
   try {
     await copyRaw(src, raw, (head) => {
@@ -703,11 +790,11 @@ export async function spoolSource(input: AsyncIterable<Uint8Array> | NodeJS.Read
   if (!(opts.maxBytes > 0) || !(opts.maxLineBytes > 0)) throw new TypeError('spoolSource: maxBytes and maxLineBytes must be positive numbers');
   opts.signal?.throwIfAborted();
   await mkdir(opts.dir, { recursive: true });
-  const src = new ChunkSource(input as AsyncIterable<Uint8Array | string>, opts.maxBytes, opts.signal);
+  const src = new ChunkSource(input, opts.maxBytes, opts.signal);
   const files: string[] = [];
   let sink: FileSink | null = null;
   try {
-    let partial: Partial;
+    let partial: FormatInfo;
     if (opts.format === 'xlsx') {
       const r = await spoolXlsx(src, opts, files);
       sink = r.sink;

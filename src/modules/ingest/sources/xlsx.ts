@@ -174,7 +174,10 @@ export async function verifyZip(path: string, fh: FileHandle, zip: ZipSummary, l
     if (e.localHeaderOffset !== expectedOffset) throw corrupt(`unexpected data before the entry "${e.name}"`, where);
     const lh = await readAt(fh, e.localHeaderOffset, 30);
     if (lh.length < 30 || lh.readUInt32LE(0) !== 0x04034b50) throw corrupt(`the local header of "${e.name}" is damaged`, where);
-    const dataStart = e.localHeaderOffset + 30 + lh.readUInt16LE(26) + lh.readUInt16LE(28);
+    const nameLen = lh.readUInt16LE(26);
+    const localName = await readAt(fh, e.localHeaderOffset + 30, nameLen);
+    if (localName.toString('utf8') !== e.name) throw corrupt(`the local header of "${e.name}" does not match the central directory`, where);
+    const dataStart = e.localHeaderOffset + 30 + nameLen + lh.readUInt16LE(28);
     const dataEnd = dataStart + e.compressedSize;
     if (dataEnd > zip.centralDirectoryOffset) throw corrupt(`the entry "${e.name}" runs past the end of the data`, where);
     let crc = 0;
@@ -249,7 +252,7 @@ interface ReaderInternals {
 
 interface SheetInternals {
   name?: string;
-  iterator?: { destroy?: () => void };
+  iterator?: { destroy?: () => void; on?: (event: 'error', listener: () => void) => unknown };
 }
 
 function columnLetter(n: number): string {
@@ -280,7 +283,7 @@ export function formatNumber(x: number): string {
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 
-/** Formats a spreadsheet date (a naive wall-clock time stored as UTC) as YYYY-MM-DD, or YYYY-MM-DDTHH:MM:SS[.sss] when it has a time part. */
+/** Formats a spreadsheet date (a naive wall-clock time stored as UTC) as YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[.sss] when it has a time part, or HH:MM:SS for a time-only cell. */
 export function formatDate(d: Date): string {
   const t = d.getTime();
   if (Number.isNaN(t)) return '';
@@ -290,7 +293,9 @@ export function formatDate(d: Date): string {
   const s = d.getUTCSeconds();
   const ms = d.getUTCMilliseconds();
   if (h === 0 && mi === 0 && s === 0 && ms === 0) return date;
-  return `${date}T${pad(h)}:${pad(mi)}:${pad(s)}${ms ? `.${pad(ms, 3)}` : ''}`;
+  const time = `${pad(h)}:${pad(mi)}:${pad(s)}${ms ? `.${pad(ms, 3)}` : ''}`;
+  // A time-only cell (serial below 1) sits on Excel's day zero, 1899-12-30: emit just the time of day.
+  return date === '1899-12-30' ? time : `${date}T${time}`;
 }
 
 function isDateFormat(fmt: string | undefined): boolean {
@@ -341,20 +346,31 @@ export async function xlsxToCsv(path: string, opts: XlsxToCsvOptions): Promise<X
       throw e;
     }
   };
+  // A failure inside the chosen sheet is remembered while the remaining sheets are skipped, so exceljs still runs the
+  // clean-up of the temp files it made for deferred sheets.
+  let failure: { error: unknown } | null = null;
   try {
     for await (const ws of reader) {
       const sheet = ws as unknown as SheetInternals;
       const name = sheet.name ?? `Sheet${seen + 1}`;
       const first = internals.model?.sheets?.[0]?.name;
       const wanted = opts.sheet ?? first;
-      const isTarget = result === null && (wanted === undefined ? seen === 0 : name === wanted);
+      const isTarget = result === null && failure === null && (wanted === undefined ? seen === 0 : name === wanted);
       seen++;
-      if (!isTarget) {
-        sheet.iterator?.destroy?.(); // release the temp-file stream exceljs opened for a skipped sheet
-        continue;
+      if (isTarget) {
+        try {
+          result = await convertSheet(ws, name, internals.properties?.model?.date1904 === true, opts, write);
+          continue;
+        } catch (error) {
+          failure = { error };
+        }
       }
-      result = await convertSheet(ws, name, internals.properties?.model?.date1904 === true, opts, write);
+      // Release the temp-file stream exceljs opened for this sheet; the listener keeps a late open error
+      // (the file is unlinked right after) from becoming an uncaught exception.
+      sheet.iterator?.on?.('error', () => {});
+      sheet.iterator?.destroy?.();
     }
+    if (failure !== null) throw failure.error;
   } catch (e) {
     if (e instanceof SourceError || ownFailure || opts.signal?.aborted) throw e;
     const reason = e instanceof Error ? e.message : String(e);

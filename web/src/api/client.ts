@@ -1,0 +1,166 @@
+// The one HTTP client of the web shell. Every call to the server goes through here:
+// it builds /api/v1 URLs, parses the error envelope `{ error: { code, message, details? } }`,
+// shows an ElMessage and throws ApiError.
+import { ElMessage } from 'element-plus';
+import { i18n } from '../i18n';
+
+export const API_BASE = '/api/v1';
+
+export type QueryValue = string | number | boolean | null | undefined | readonly (string | number)[];
+export type Query = Record<string, QueryValue>;
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly details?: unknown;
+
+  constructor(status: number, code: string, message: string, details?: unknown) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export interface RequestOptions {
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  query?: Query;
+  body?: unknown;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+  /** Do not show an ElMessage on failure (the caller handles it). */
+  silent?: boolean;
+}
+
+/** `/api/v1` + path + query string; empty values (undefined, null, '', []) are left out. */
+export function apiUrl(path: string, query?: Query): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query ?? {})) {
+    if (value === undefined || value === null || value === '') continue;
+    if (Array.isArray(value)) {
+      if (value.length) params.set(key, value.join(','));
+    } else {
+      params.set(key, String(value));
+    }
+  }
+  const qs = params.toString();
+  return `${API_BASE}${path}${qs ? `?${qs}` : ''}`;
+}
+
+function t(key: string, named?: Record<string, unknown>): string {
+  return named ? i18n.global.t(key, named) : i18n.global.t(key);
+}
+
+/** Turns a non-2xx response body (text) into an ApiError, tolerating non-envelope bodies. */
+function toApiError(status: number, statusText: string, text: string): ApiError {
+  try {
+    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown; details?: unknown } };
+    if (body && typeof body.error === 'object' && body.error) {
+      const code = typeof body.error.code === 'string' ? body.error.code : `HTTP_${status}`;
+      const message = typeof body.error.message === 'string' && body.error.message ? body.error.message : statusText;
+      return new ApiError(status, code, message, body.error.details);
+    }
+  } catch {
+    // not JSON: fall through
+  }
+  return new ApiError(status, `HTTP_${status}`, statusText || t('errors.http', { status }));
+}
+
+export function notifyError(err: unknown): void {
+  if (err instanceof DOMException && err.name === 'AbortError') return;
+  const message =
+    err instanceof ApiError
+      ? t('errors.api', { message: err.message, code: err.code })
+      : t('errors.network');
+  ElMessage({ type: 'error', message, grouping: true, showClose: true, duration: 5000 });
+}
+
+function fail(err: unknown, silent: boolean | undefined): never {
+  if (!silent) notifyError(err);
+  throw err;
+}
+
+export async function request<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json', ...options.headers };
+  let body: BodyInit | undefined;
+  if (options.body !== undefined) {
+    if (typeof options.body === 'string' || options.body instanceof Blob) {
+      body = options.body;
+    } else {
+      body = JSON.stringify(options.body);
+      headers['Content-Type'] ??= 'application/json';
+    }
+  }
+  let res: Response;
+  try {
+    res = await fetch(apiUrl(path, options.query), {
+      method: options.method ?? 'GET',
+      headers,
+      body,
+      signal: options.signal,
+    });
+  } catch (err) {
+    if (err instanceof DOMException && err.name === 'AbortError') throw err;
+    return fail(new ApiError(0, 'NETWORK', t('errors.network')), options.silent);
+  }
+  const text = await res.text();
+  if (!res.ok) return fail(toApiError(res.status, res.statusText, text), options.silent);
+  if (!text) return undefined as T;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return fail(new ApiError(res.status, 'BAD_RESPONSE', t('errors.badResponse')), options.silent);
+  }
+}
+
+export interface UploadOptions {
+  query?: Query;
+  headers?: Record<string, string>;
+  contentType?: string;
+  /** Called with the fraction sent, 0..1. */
+  onProgress?: (fraction: number, loaded: number, total: number) => void;
+  silent?: boolean;
+}
+
+export interface UploadHandle<T> {
+  promise: Promise<T>;
+  abort: () => void;
+}
+
+/**
+ * POST a file as the raw request body. Uses XMLHttpRequest (not fetch) so the
+ * browser reports upload progress.
+ */
+export function upload<T>(path: string, file: Blob, options: UploadOptions = {}): UploadHandle<T> {
+  const xhr = new XMLHttpRequest();
+  const promise = new Promise<T>((resolve, reject) => {
+    xhr.open('POST', apiUrl(path, options.query));
+    xhr.setRequestHeader('Accept', 'application/json');
+    xhr.setRequestHeader('Content-Type', options.contentType ?? 'application/octet-stream');
+    for (const [k, v] of Object.entries(options.headers ?? {})) xhr.setRequestHeader(k, v);
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable && options.onProgress) options.onProgress(e.total ? e.loaded / e.total : 1, e.loaded, e.total);
+    };
+    xhr.onload = () => {
+      if (xhr.status >= 200 && xhr.status < 300) {
+        options.onProgress?.(1, file.size, file.size);
+        try {
+          resolve(JSON.parse(xhr.responseText) as T);
+        } catch {
+          reject(fail0(new ApiError(xhr.status, 'BAD_RESPONSE', t('errors.badResponse'))));
+        }
+      } else {
+        reject(fail0(toApiError(xhr.status, xhr.statusText, xhr.responseText)));
+      }
+    };
+    xhr.onerror = () => reject(fail0(new ApiError(0, 'NETWORK', t('errors.network'))));
+    xhr.onabort = () => reject(new DOMException('Upload aborted', 'AbortError'));
+    xhr.send(file);
+  });
+  function fail0(err: ApiError): ApiError {
+    if (!options.silent) notifyError(err);
+    return err;
+  }
+  return { promise, abort: () => xhr.abort() };
+}

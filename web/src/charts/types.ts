@@ -1,0 +1,4 @@
+export interface GroupCount {
+  key: string;
+  count: number;
+}
