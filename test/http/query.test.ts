@@ -59,6 +59,18 @@ describe('records query', () => {
     expect(new Set(seen).size).toBe(all.length);
   });
 
+  it('walks every record once in the table order when no sort is asked for', async () => {
+    const seen: string[] = [];
+    let cursor = '';
+    for (let i = 0; i < 100; i++) {
+      const r = (await get('records', { filter: "status != '注销'", limit: 400, total: 'none', ...(cursor ? { cursor } : {}) })).json();
+      seen.push(...r.items.map((e: Ent) => e.credit_code));
+      cursor = r.nextCursor;
+      if (!cursor) break;
+    }
+    expect(seen.sort()).toEqual(all.filter((e) => e.status !== '注销').map((e) => e.credit_code).sort());
+  });
+
   it('finds every key by primary-key equality, alone and with other conditions', async () => {
     for (const e of all.filter((_, i) => i % 60 === 0)) {
       const one = (await get('records', { filter: `credit_code = '${e.credit_code}'`, total: 'exact' })).json();
