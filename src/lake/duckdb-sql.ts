@@ -46,10 +46,11 @@ export function typedExpr(f: FieldSpec, raw: string): string {
     case 'boolean':
       return `(CASE WHEN lower(trim(${raw})) IN (${TRUE_WORDS.map(lit).join(',')}) THEN true WHEN lower(trim(${raw})) IN (${FALSE_WORDS.map(lit).join(',')}) THEN false END)`;
     case 'date':
-      // ISO dates take the fast cast; other accepted shapes go through the slower pattern parser.
-      return `coalesce(TRY_CAST(${raw} AS DATE), ${sqlDate(`trim(${raw})`)})`;
+      // Plain ISO dates take the fast cast (its shape guard keeps it to what parseDate accepts); other accepted
+      // shapes go through the pattern parser.
+      return `(CASE WHEN regexp_full_match(${raw}, '[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}') THEN TRY_CAST(${raw} AS DATE) ELSE ${sqlDate(raw)} END)`;
     case 'timestamp':
-      return sqlTimestamp(`trim(${raw})`);
+      return sqlTimestamp(raw);
     case 'geopoint': {
       const parts = `TRY_CAST(string_split(regexp_replace(${raw}, '[\\[\\]\\s]', '', 'g'), ',') AS DOUBLE[])`;
       return `(CASE WHEN len(${parts}) = 2 AND ${parts}[1] BETWEEN -180 AND 180 AND ${parts}[2] BETWEEN -90 AND 90 THEN struct_pack(lon := ${parts}[1], lat := ${parts}[2]) END)`;

@@ -42,8 +42,13 @@ async function loadValues(values: readonly string[]): Promise<void> {
 /** SQL dates of `values` as ISO strings (null when unparseable), in input order. */
 async function sqlDates(values: readonly string[]): Promise<(string | null)[]> {
   await loadValues(values);
-  const reader = await connection.runAndReadAll(`SELECT strftime(${sqlDate('v')}, '%Y-%m-%d') AS d FROM date_values ORDER BY i`);
-  return reader.getRowsJS().map((row) => row[0] as string | null);
+  const reader = await connection.runAndReadAll(
+    `SELECT typeof(${sqlDate('v')}) AS t, strftime(${sqlDate('v')}, '%Y-%m-%d') AS d FROM date_values ORDER BY i`,
+  );
+  return reader.getRowsJS().map(([type, date]) => {
+    expect(type).toBe('DATE');
+    return date as string | null;
+  });
 }
 
 /** SQL timestamps of `values` as ISO UTC strings (null when unparseable), in input order. */

@@ -20,6 +20,7 @@ export const DATE_FORMATS: readonly string[] = ['%Y-%m-%d', '%Y/%m/%d', '%Y%m%d'
  * strptime patterns accepted for `timestamp` fields, in the order they are tried (most common first, which is
  * also the cheapest in SQL): ISO 8601 with T or space, minutes / seconds / fractional seconds, with or without
  * an offset (`%z` also accepts `Z`), plus the slash and Chinese forms with seconds and no offset.
+ * Shapes must stay mutually exclusive, and a pattern with and without `%z` must stay adjacent.
  */
 export const TIMESTAMP_FORMATS: readonly string[] = [
   '%Y-%m-%d %H:%M:%S',
@@ -176,7 +177,7 @@ function daysInMonth(year: number, month: number): number {
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
-/** Match `value` against the formats in order and return the first valid parse, like DuckDB's try_strptime. */
+/** Parse `value` with the first format whose shape it matches (as the SQL dispatch does), or null if none or invalid. */
 function parseWith(formats: readonly CompiledFormat[], value: string): ParsedFields | null {
   for (const format of formats) {
     const match = format.regex.exec(value);
@@ -199,7 +200,7 @@ function parseWith(formats: readonly CompiledFormat[], value: string): ParsedFie
       parsed.month >= 1 && parsed.month <= 12 &&
       parsed.day >= 1 && parsed.day <= daysInMonth(parsed.year, parsed.month) &&
       parsed.hour <= 23 && parsed.minute <= 59 && parsed.second <= 59;
-    if (valid) return parsed;
+    return valid ? parsed : null;
   }
   return null;
 }
