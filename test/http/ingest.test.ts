@@ -195,6 +195,22 @@ describe('ingest over HTTP', () => {
     expect(await count()).toBe(before);
   });
 
+  it('answers an oversize body over a real socket before the client has sent it all', async () => {
+    const address = await app.listen({ port: 0, host: '127.0.0.1' });
+    const chunk = Buffer.from('{"id":1,"name":"a"}\n'.repeat(5000));
+    let sent = 0;
+    const body = new ReadableStream({
+      pull(ctl) {
+        if (sent >= 50) return ctl.close();
+        sent++;
+        ctl.enqueue(chunk);
+      },
+    });
+    const r = await fetch(`${address}/api/v1/datasets/${code}/records?format=ndjson`, { method: 'POST', body, duplex: 'half' } as RequestInit);
+    expect(r.status).toBe(413);
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe('BODY_TOO_LARGE');
+  });
+
   it('leaves no spool files behind', () => {
     const spool = join(dataDir, 'tmp', 'spool');
     expect(existsSync(spool) ? readdirSync(spool) : []).toEqual([]);

@@ -39,22 +39,32 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<{ ingest: IngestService; la
       headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ maxLength: 200 })) }),
       response: { 200: IngestResult, ...errorResponses },
     },
-  }, async (req) => {
+  }, async (req, reply) => {
     const body = (req.body as NodeJS.ReadableStream | undefined) ?? req.raw;
     const controller = new AbortController();
     req.raw.on('close', () => {
       if (!req.raw.complete) controller.abort();
     });
-    return ingest.ingest({
-      dataset: req.params.code,
-      format: req.query.format as 'csv',
-      mode: req.query.mode as 'append',
-      body,
-      idempotencyKey: req.headers['idempotency-key'] ?? null,
-      source: 'http',
-      sheet: req.query.sheet,
-      signal: controller.signal,
-    });
+    try {
+      return await ingest.ingest({
+          dataset: req.params.code,
+        format: req.query.format as 'csv',
+        mode: req.query.mode as 'append',
+        body,
+        idempotencyKey: req.headers['idempotency-key'] ?? null,
+        source: 'http',
+        sheet: req.query.sheet,
+        signal: controller.signal,
+      });
+    } catch (e) {
+      // The spooler stops reading at the first problem; let the rest of the body drain so the answer reaches the
+      // client, and close the connection after a size refusal rather than read gigabytes more.
+      if (!req.raw.complete) {
+        if ((e as { status?: number }).status === 413) reply.header('connection', 'close');
+        req.raw.resume();
+      }
+      throw e;
+    }
   });
 
   app.get('/datasets/:code/batches', {

@@ -8,7 +8,7 @@ import { parseCsvHeader, sniffDelimiter } from './csv-header.ts';
 import { findInvalidGb18030, looksLikeUtf8, Utf8StreamValidator } from './encoding.ts';
 import { JsonArraySplitter } from './json-array.ts';
 import { SourceError } from './source-error.ts';
-import { inspectZip, verifyZip, xlsxToCsv } from './xlsx.ts';
+import { inspectZip, orderedXlsxStream, verifyZip, xlsxToCsv, type ZipExtent, type ZipSummary } from './xlsx.ts';
 
 export { SourceError } from './source-error.ts';
 export type { SourceErrorCode } from './source-error.ts';
@@ -55,6 +55,8 @@ export interface SpoolOptions {
 
 const HEAD_BYTES = 64 * 1024;
 const STAGING_BYTES = 1024 * 1024;
+const READ_AHEAD_BYTES = 1024 * 1024;
+const DECODE_SLICE_BYTES = 64 * 1024; // Node's ICU-backed TextDecoder is ~2x slower on larger inputs
 const LF = 0x0a;
 const CR = 0x0d;
 const QUOTE = 0x22;
@@ -85,6 +87,8 @@ function isNodeStream(x: unknown): x is NodeStreamLike {
  */
 class StreamPuller {
   private readonly queue: Array<Uint8Array | string> = [];
+  private queuedBytes = 0;
+  private paused = true;
   private ended = false;
   private failed: { error: unknown } | null = null;
   private wake: (() => void) | null = null;
@@ -100,8 +104,14 @@ class StreamPuller {
   }
 
   private readonly onData = (chunk: unknown): void => {
-    this.queue.push(chunk as Uint8Array | string);
-    this.stream.pause();
+    const c = chunk as Uint8Array | string;
+    this.queue.push(c);
+    this.queuedBytes += c.length;
+    // Keep the source flowing (reads overlap with validation and writes) until READ_AHEAD_BYTES are queued.
+    if (this.queuedBytes >= READ_AHEAD_BYTES && !this.paused) {
+      this.paused = true;
+      this.stream.pause();
+    }
     this.notify();
   };
   private readonly onEnd = (): void => {
@@ -126,13 +136,23 @@ class StreamPuller {
   async next(): Promise<Uint8Array | string | null> {
     for (;;) {
       const c = this.queue.shift();
-      if (c !== undefined) return c;
+      if (c !== undefined) {
+        this.queuedBytes -= c.length;
+        if (this.paused && !this.ended && !this.detached && this.queuedBytes < READ_AHEAD_BYTES) {
+          this.paused = false;
+          this.stream.resume();
+        }
+        return c;
+      }
       if (this.failed) throw this.failed.error;
       if (this.ended) return null;
       const woken = new Promise<void>((resolve) => {
         this.wake = resolve;
       });
-      this.stream.resume();
+      if (this.paused) {
+        this.paused = false;
+        this.stream.resume();
+      }
       await woken;
     }
   }
@@ -145,6 +165,7 @@ class StreamPuller {
     this.stream.removeListener('error', this.onError);
     this.stream.removeListener('close', this.onClose);
     if (!this.ended) {
+      this.paused = true;
       this.stream.pause();
       // A late error on an abandoned stream must not become an uncaught exception; the caller's own listeners still see it.
       this.stream.on('error', () => {});
@@ -557,9 +578,13 @@ async function spoolCsv(src: ChunkSource, opts: SpoolOptions, sink: FileSink): P
     let syncOffset = skip;
     let offset = 0;
     const feed = async (chunk: Buffer, skipBytes: number): Promise<void> => {
-      const body = skipBytes ? chunk.subarray(skipBytes) : chunk;
-      const bodyOffset = offset + skipBytes;
-      offset += chunk.length;
+      offset += skipBytes;
+      // Decode in slices so each decoded string fits the sink's staging buffer (no large temporary Buffers).
+      for (let i = skipBytes; i < chunk.length; i += DECODE_SLICE_BYTES) await feedSlice(chunk.subarray(i, i + DECODE_SLICE_BYTES));
+    };
+    const feedSlice = async (body: Buffer): Promise<void> => {
+      const bodyOffset = offset;
+      offset += body.length;
       let text: string;
       try {
         text = decoder.decode(body, { stream: true });
@@ -733,8 +758,10 @@ async function spoolXlsx(src: ChunkSource, opts: SpoolOptions, files: string[]):
     await raw.close();
     const expandedLimit = Math.max(opts.maxBytes * XLSX_EXPANSION_RATIO, XLSX_MIN_EXPANDED_LIMIT);
     const fh = await open(raw.path, 'r');
+    let zip: ZipSummary;
+    let extents: ZipExtent[];
     try {
-      const zip = await inspectZip(fh, (await stat(raw.path)).size);
+      zip = await inspectZip(fh, (await stat(raw.path)).size);
       if (!zip.sizes.has('xl/workbook.xml')) {
         throw new SourceError(
           'BAD_XLSX',
@@ -753,13 +780,14 @@ async function spoolXlsx(src: ChunkSource, opts: SpoolOptions, files: string[]):
         );
       }
       opts.signal?.throwIfAborted();
-      await verifyZip(raw.path, fh, zip, expandedLimit);
+      extents = await verifyZip(raw.path, fh, zip, expandedLimit);
     } finally {
       await fh.close();
     }
     const csv = await FileSink.create(opts.dir, '.csv', files);
     try {
-      const r = await xlsxToCsv(raw.path, {
+      const r = await xlsxToCsv(orderedXlsxStream(raw.path, zip, extents), {
+        orderedInput: true,
         sheet: opts.sheet,
         maxLineBytes: opts.maxLineBytes,
         maxOutputBytes: expandedLimit,

@@ -1,6 +1,7 @@
 // XLSX support for the spooler: a zip-bomb guard over the central directory and a streaming first-sheet → CSV converter.
 import { createReadStream } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { crc32, createInflateRaw } from 'node:zlib';
 import ExcelJS from 'exceljs';
@@ -41,6 +42,18 @@ export interface ZipSummary {
   list: ZipEntry[];
   /** Offset of the central directory (where the last entry must end). */
   centralDirectoryOffset: number;
+  /** Size of the whole archive in bytes. */
+  size: number;
+}
+
+/** Byte range [start, end) of one entry (local header, data and data descriptor) inside the archive. */
+export interface ZipExtent {
+  /** Entry path inside the archive. */
+  name: string;
+  /** Offset of the local header. */
+  start: number;
+  /** Offset just past the entry's data (and data descriptor). */
+  end: number;
 }
 
 async function readAt(fh: FileHandle, position: number, length: number): Promise<Buffer> {
@@ -148,7 +161,7 @@ export async function inspectZip(fh: FileHandle, size: number): Promise<ZipSumma
     total += entry.uncompressedSize;
     p += 46 + nameLen + extraLen + commentLen;
   }
-  return { entries, uncompressedBytes: total, sizes, list, centralDirectoryOffset: cdOffset };
+  return { entries, uncompressedBytes: total, sizes, list, centralDirectoryOffset: cdOffset, size };
 }
 
 /**
@@ -156,8 +169,9 @@ export async function inspectZip(fh: FileHandle, size: number): Promise<ZipSumma
  * streaming unzipper can hang instead of failing on corrupt deflate data) only ever sees a consistent archive; the real
  * inflated size is capped at limitBytes regardless of what the headers claim.
  */
-export async function verifyZip(path: string, fh: FileHandle, zip: ZipSummary, limitBytes: number): Promise<void> {
+export async function verifyZip(path: string, fh: FileHandle, zip: ZipSummary, limitBytes: number): Promise<ZipExtent[]> {
   const entries = [...zip.list].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset);
+  const extents: ZipExtent[] = [];
   let expectedOffset = 0;
   let inflatedTotal = 0;
   for (const e of entries) {
@@ -216,8 +230,34 @@ export async function verifyZip(path: string, fh: FileHandle, zip: ZipSummary, l
       const small = dd.readUInt32LE(o + 4) === e.compressedSize && dd.readUInt32LE(o + 8) === e.uncompressedSize;
       expectedOffset = dataEnd + o + (small ? 12 : 20);
     }
+    extents.push({ name: e.name, start: e.localHeaderOffset, end: expectedOffset });
   }
   if (expectedOffset !== zip.centralDirectoryOffset) throw corrupt('there is unexpected data between the last entry and the central directory', {});
+  return extents;
+}
+
+function entryRank(name: string): number {
+  if (name === '[Content_Types].xml' || name === '_rels/.rels') return 0;
+  if (name === 'xl/_rels/workbook.xml.rels') return 1;
+  if (name === 'xl/workbook.xml') return 2;
+  if (name === 'xl/styles.xml') return 3;
+  if (name === 'xl/sharedStrings.xml') return 4;
+  if (name.startsWith('xl/worksheets/')) return 6;
+  return 5;
+}
+
+/**
+ * Streams a verified archive with its entries reordered (relationships, workbook, styles and shared strings before the
+ * worksheets, then the original central directory), so exceljs's sequential reader parses every sheet directly with
+ * names, styles (dates) and strings known, instead of staging sheets in os.tmpdir() or tripping over the entry order.
+ */
+export function orderedXlsxStream(path: string, zip: ZipSummary, extents: ZipExtent[]): Readable {
+  const parts = [...extents].sort((a, b) => entryRank(a.name) - entryRank(b.name) || a.start - b.start);
+  async function* bytes(): AsyncGenerator<Buffer> {
+    for (const p of parts) if (p.end > p.start) yield* createReadStream(path, { start: p.start, end: p.end - 1 });
+    if (zip.size > zip.centralDirectoryOffset) yield* createReadStream(path, { start: zip.centralDirectoryOffset, end: zip.size - 1 });
+  }
+  return Readable.from(bytes(), { objectMode: false });
 }
 
 /** Options for {@link xlsxToCsv}. */
@@ -230,6 +270,8 @@ export interface XlsxToCsvOptions {
   maxOutputBytes: number;
   /** Aborts the conversion between rows. */
   signal?: AbortSignal;
+  /** Set when the input (see orderedXlsxStream) guarantees shared strings, styles and the workbook precede the worksheets. */
+  orderedInput?: boolean;
   /** Appends UTF-8 CSV text to the output and resolves with the number of bytes written. */
   write(text: string): Promise<number>;
 }
@@ -245,6 +287,7 @@ export interface XlsxToCsvResult {
 }
 
 interface ReaderInternals {
+  sharedStrings?: unknown[];
   model?: { sheets?: Array<{ name?: string }> };
   properties?: { model?: { date1904?: boolean } };
   stream?: { destroy?: () => void };
@@ -326,8 +369,8 @@ export function formatCellValue(value: ExcelJS.CellValue, numFmt?: string, date1
 }
 
 /** Streams one worksheet of an .xlsx file (read with exceljs WorkbookReader) as RFC 4180 CSV through opts.write. */
-export async function xlsxToCsv(path: string, opts: XlsxToCsvOptions): Promise<XlsxToCsvResult> {
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(path, {
+export async function xlsxToCsv(input: string | Readable, opts: XlsxToCsvOptions): Promise<XlsxToCsvResult> {
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(input, {
     worksheets: 'emit',
     sharedStrings: 'cache',
     styles: 'cache', // needed to recognise date-formatted numbers
@@ -335,7 +378,11 @@ export async function xlsxToCsv(path: string, opts: XlsxToCsvOptions): Promise<X
     entries: 'ignore',
   });
   const internals = reader as unknown as ReaderInternals;
+  // exceljs parses a worksheet in place only once shared strings exist; a workbook without xl/sharedStrings.xml would
+  // otherwise stage every sheet in a temp file. Safe only when the input order guarantees that file comes first if present.
+  if (opts.orderedInput && internals.sharedStrings === undefined) internals.sharedStrings = [];
   let result: XlsxToCsvResult | null = null;
+  let pickedUnnamed = false;
   let seen = 0;
   let ownFailure = false;
   const write = async (text: string): Promise<number> => {
@@ -353,17 +400,23 @@ export async function xlsxToCsv(path: string, opts: XlsxToCsvOptions): Promise<X
     for await (const ws of reader) {
       const sheet = ws as unknown as SheetInternals;
       const name = sheet.name ?? `Sheet${seen + 1}`;
-      const first = internals.model?.sheets?.[0]?.name;
-      const wanted = opts.sheet ?? first;
-      const isTarget = result === null && failure === null && (wanted === undefined ? seen === 0 : name === wanted);
+      const names = (internals.model?.sheets ?? []).map((x) => x.name);
+      // Default: the first sheet in workbook order; if exceljs could not resolve names, the first sheet it yields.
+      const wanted = opts.sheet ?? (names.includes(name) ? names[0] : undefined);
+      const isTarget =
+        result === null && failure === null && (wanted !== undefined ? name === wanted : opts.sheet === undefined && !pickedUnnamed);
+      if (isTarget && wanted === undefined) pickedUnnamed = true;
       seen++;
       if (isTarget) {
+        const staged = typeof sheet.iterator?.destroy === 'function'; // exceljs staged this sheet in a temp file
         try {
           result = await convertSheet(ws, name, internals.properties?.model?.date1904 === true, opts, write);
-          continue;
         } catch (error) {
           failure = { error };
         }
+        // Parsed in place (the normal case with ordered input): nothing to clean up, so stop reading the archive.
+        if (!staged || opts.signal?.aborted) break;
+        if (failure === null) continue;
       }
       // Release the temp-file stream exceljs opened for this sheet; the listener keeps a late open error
       // (the file is unlinked right after) from becoming an uncaught exception.
