@@ -3,17 +3,14 @@
  * the embedded Lake, side by side with PostgreSQL COPY into a typed table (what CKAN's loader does).
  * Usage: node --import tsx bench/ingest-query.ts [--rows 1000000,10000000] [--no-pg] [--queries 300]
  */
-import { spawn, execFileSync } from 'node:child_process';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import pg from 'pg';
-import { ENTERPRISE_COLUMNS, enterpriseRows } from '../src/modules/demo/generators.ts';
 import { seededRandom } from '../src/modules/demo/random.ts';
-
-const root = resolve(import.meta.dirname, '..');
-const dataRoot = join(root, 'bench', 'data');
+import { dataRoot, ensureFiles, fmt, log, pct, root, rssSampler, runMeasured, waitReady, xmcity } from './lib.ts';
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: string) => {
   const i = args.indexOf(`--${name}`);
@@ -22,95 +19,7 @@ const arg = (name: string, dflt: string) => {
 const SIZES = arg('rows', '1000000,10000000').split(',').map(Number);
 const WITH_PG = !args.includes('--no-pg');
 const QUERIES = Number(arg('queries', '300'));
-const CHUNK = 1_000_000;
-
 type Figures = Record<string, number | string | null>;
-
-function log(s: string) {
-  process.stdout.write(`${s}\n`);
-}
-
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-}
-
-function fmt(n: number): string {
-  return Math.round(n).toLocaleString('en');
-}
-
-/** Writes the CSV (and NDJSON) of N generated rows once, in chunks of a million with distinct seeds. */
-async function ensureFiles(n: number): Promise<{ csv: string; ndjson: string }> {
-  mkdirSync(dataRoot, { recursive: true });
-  const csv = join(dataRoot, `enterprises-${n}.csv`);
-  const ndjson = join(dataRoot, `enterprises-${n}.ndjson`);
-  for (const [path, kind] of [[csv, 'csv'], [ndjson, 'ndjson']] as const) {
-    if (existsSync(path)) continue;
-    const t0 = performance.now();
-    const out = createWriteStream(`${path}.part`, { highWaterMark: 1 << 22 });
-    if (kind === 'csv') out.write(`${ENTERPRISE_COLUMNS.join(',')}\n`);
-    for (let start = 0; start < n; start += CHUNK) {
-      let buf = '';
-      for (const r of enterpriseRows({ seed: 4242 + start / CHUNK, count: Math.min(CHUNK, n - start), invalidShare: 0.01, startIndex: start, typeSafe: true })) {
-        if (kind === 'csv') buf += `${r.map((v) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v)).join(',')}\n`;
-        else {
-          const o: Record<string, string> = {};
-          for (let i = 0; i < ENTERPRISE_COLUMNS.length; i++) o[ENTERPRISE_COLUMNS[i]] = r[i];
-          buf += `${JSON.stringify(o)}\n`;
-        }
-        if (buf.length > 1 << 22) {
-          if (!out.write(buf)) await once(out, 'drain');
-          buf = '';
-        }
-      }
-      if (buf && !out.write(buf)) await once(out, 'drain');
-      process.stdout.write(`\r  generating ${kind} ${fmt(Math.min(n, start + CHUNK))}/${fmt(n)}`);
-    }
-    out.end();
-    await once(out, 'finish');
-    execFileSync('mv', [`${path}.part`, path]);
-    process.stdout.write(`\r  generated ${path} (${(statSync(path).size / 1e9).toFixed(2)} GB) in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
-  }
-  return { csv, ndjson };
-}
-
-/** Runs a child process, sampling its resident memory; returns wall seconds, peak RSS and stdout. */
-async function runMeasured(cmd: string, argv: string[], env: NodeJS.ProcessEnv): Promise<{ secs: number; peakRss: number; stdout: string }> {
-  const t0 = performance.now();
-  const child = spawn(cmd, argv, { env, stdio: ['ignore', 'pipe', 'inherit'] });
-  let stdout = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  let peakRss = 0;
-  const timer = setInterval(() => {
-    try {
-      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-      if (m) peakRss = Math.max(peakRss, Number(m[1]) * 1024);
-    } catch {
-      // the process has ended
-    }
-  }, 50);
-  const [code] = (await once(child, 'exit')) as [number];
-  clearInterval(timer);
-  if (code !== 0) throw new Error(`${cmd} ${argv.join(' ')} exited with ${code}`);
-  return { secs: (performance.now() - t0) / 1000, peakRss, stdout };
-}
-
-function xmcity(): [string, string[]] {
-  return [process.execPath, ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts')]];
-}
-
-async function waitReady(base: string) {
-  for (let i = 0; i < 600; i++) {
-    try {
-      const r = await fetch(`${base}/readyz`);
-      if (r.ok) return;
-    } catch {
-      // not yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('server did not become ready');
-}
 
 /** Query latencies over HTTP against a running server. */
 async function hubQueries(base: string, code: string, keys: string[]): Promise<Figures> {
@@ -215,21 +124,15 @@ async function runSize(n: number): Promise<Figures> {
   log(cli.stdout.trim().replace(/^/gm, '    '));
   const valid = Number(/valid ([\d,]+)/.exec(cli.stdout)?.[1].replace(/,/g, ''));
   const invalid = Number(/invalid ([\d,]+)/.exec(cli.stdout)?.[1].replace(/,/g, ''));
+  // The CLI's own clock starts after Node and the TypeScript loader are up (about 1.5 s here).
+  const importSecs = Number(/([\d.]+) s ·/.exec(cli.stdout)?.[1]);
   const lakeFile = join(dir, 'lake.duckdb');
 
   // Start the server for queries and the HTTP ingest.
   const port = 3900 + Math.floor(Math.random() * 500);
   const base = `http://127.0.0.1:${port}`;
   const server = spawn(node, [...pre, 'serve'], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
-  let serverPeak = 0;
-  const sampler = setInterval(() => {
-    try {
-      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'));
-      if (m) serverPeak = Math.max(serverPeak, Number(m[1]) * 1024);
-    } catch {
-      // ended
-    }
-  }, 50);
+  const sampler = rssSampler(server.pid);
   try {
     await waitReady(base);
     const lakeBytes = statSync(lakeFile).size + (existsSync(`${lakeFile}.wal`) ? statSync(`${lakeFile}.wal`).size : 0);
@@ -264,18 +167,20 @@ async function runSize(n: number): Promise<Figures> {
       cli_csv_valid: valid,
       cli_csv_invalid: invalid,
       cli_csv_valid_per_s: valid / cli.secs,
+      cli_csv_import_secs: importSecs,
+      cli_csv_import_valid_per_s: valid / importSecs,
       cli_peak_rss_bytes: cli.peakRss,
       http_ndjson_secs: httpSecs,
       http_ndjson_valid: http.valid,
       http_ndjson_valid_per_s: http.valid / httpSecs,
-      server_peak_rss_bytes: serverPeak,
+      server_peak_rss_bytes: sampler.stop(),
       lake_bytes: lakeBytes,
       lake_bytes_per_record: lakeBytes / valid,
       ...q,
     };
     return figures;
   } finally {
-    clearInterval(sampler);
+    sampler.stop();
     server.kill('SIGTERM');
     await once(server, 'exit');
   }
@@ -295,6 +200,8 @@ async function main() {
       for (let i = 0; i < QUERIES; i++) keys.push(head[Math.floor(rand() * head.length)].split(',')[0]);
       Object.assign(f, await postgresPeer(join(dataRoot, `enterprises-${n}.csv`), keys));
       f.ratio_cli_vs_pg_copy = (f.cli_csv_valid_per_s as number) / (f.pg_copy_rows_per_s as number);
+      f.ratio_http_vs_pg_copy = (f.http_ndjson_valid_per_s as number) / (f.pg_copy_rows_per_s as number);
+      f.ratio_groupby_pg_over_hub = (f.pg_groupby_p50_ms as number) / (f.groupby_p50_ms as number);
       f.ratio_bytes_vs_pg = (f.lake_bytes_per_record as number) / (f.pg_bytes_per_record as number);
     }
     results.push(f);

@@ -61,6 +61,14 @@ describe('ingest over HTTP', () => {
     });
   });
 
+  it('gives every record its batch sequence number and ingest time, readable and filterable', async () => {
+    const batches = (await app.inject({ url: `/api/v1/datasets/${code}/batches?limit=1` })).json().items;
+    const r = (await app.inject({ url: `/api/v1/datasets/${code}/records?fields=id,_seq,_at&filter=${encodeURIComponent(`_seq = ${batches[0].seq}`)}` })).json();
+    expect(r.items.length).toBe(2);
+    expect(r.items[0]._seq).toBe(batches[0].seq);
+    expect(Math.abs(Date.parse(r.items[0]._at) - Date.parse(batches[0].createdAt))).toBeLessThan(1000);
+  });
+
   it('accepts NDJSON and quarantines malformed lines with their line number', async () => {
     const body = ['{"id": 20, "name": "甲"}', 'not json', '[1,2]', '{"id": "21", "name": "乙", "score": 99.5}', '{"id": 22}'].join('\n');
     const r = await post('format=ndjson', body);

@@ -50,6 +50,15 @@ export interface FieldSpec {
   sinceVersion: number;
 }
 
+/**
+ * Fields every stored record carries besides its schema: the sequence number of the batch that wrote it (批次序号)
+ * and when it was ingested (入库时间, UTC). Readable, filterable and sortable; never written by clients.
+ */
+export const SYSTEM_FIELDS: readonly FieldSpec[] = [
+  { name: '_seq', label: '批次序号', type: 'integer', required: true, primaryKey: false, sensitivity: 'public', format: null, sinceVersion: 1 },
+  { name: '_at', label: '入库时间', type: 'timestamp', required: true, primaryKey: false, sensitivity: 'public', format: null, sinceVersion: 1 },
+];
+
 /** A catalogued dataset (数据资源) with its current schema. */
 export interface Dataset {
   code: string;

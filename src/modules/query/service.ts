@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { fail } from '../../errors.ts';
 import type { AggregatePlan, Bucket, ChangeCursor, ExportFormat, Lake, MetricFn, SelectPlan, SortKey } from '../../lake/lake.ts';
 import type { CatalogueService } from '../catalogue/service.ts';
-import type { Dataset, FieldSpec } from '../catalogue/types.ts';
+import { SYSTEM_FIELDS, type Dataset, type FieldSpec } from '../catalogue/types.ts';
 import { parseDate, parseTimestamp } from '../catalogue/validators/dates.ts';
 import { parseFilter, type Filter, type Literal } from './filter.ts';
 
@@ -108,6 +108,11 @@ function decodeCursor(s: string): unknown {
   }
 }
 
+/** The dataset as queries see it: its schema plus the system fields (_seq, _at) every record carries. */
+function readable(ds: Dataset): Dataset {
+  return { ...ds, fields: [...ds.fields, ...SYSTEM_FIELDS] };
+}
+
 /** Reads of dataset records: filtered pages, exports, aggregates and the change feed. */
 export class QueryService {
   constructor(
@@ -118,7 +123,7 @@ export class QueryService {
 
   /** Turns request parameters into a checked plan for the Lake. */
   plan(ds: Dataset, q: RecordsQuery, opts: { forExport: boolean }): { plan: SelectPlan; fingerprint: string } {
-    const fields = new Map(ds.fields.map((f) => [f.name, f]));
+    const fields = new Map(readable(ds).fields.map((f) => [f.name, f]));
     const selected = q.fields
       ? q.fields.split(',').map((s) => s.trim()).filter(Boolean)
       : ds.fields.map((f) => f.name);
@@ -170,7 +175,7 @@ export class QueryService {
   async records(code: string, q: RecordsQuery) {
     const ds = await this.catalogue.get(code);
     const { plan, fingerprint } = this.plan(ds, q, { forExport: false });
-    const r = await this.lake.select(ds, plan);
+    const r = await this.lake.select(readable(ds), plan);
     return {
       items: r.rows,
       total: r.total,
@@ -183,12 +188,12 @@ export class QueryService {
   async export(code: string, q: RecordsQuery, format: ExportFormat) {
     const ds = await this.catalogue.get(code);
     const { plan } = this.plan(ds, q, { forExport: true });
-    return { dataset: ds, stream: this.lake.export(ds, plan, format) };
+    return { dataset: ds, stream: this.lake.export(readable(ds), plan, format) };
   }
 
   /** Group-by aggregates with optional time buckets, e.g. groupBy=district,established_on:month&metrics=count,sum:capital. */
   async aggregate(code: string, q: AggregateQuery) {
-    const ds = await this.catalogue.get(code);
+    const ds = readable(await this.catalogue.get(code));
     const fields = new Map(ds.fields.map((f) => [f.name, f]));
     const bad = (reason: string): never => fail('BAD_AGGREGATE', { reason });
     const groupBy = (q.groupBy ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((g) => {

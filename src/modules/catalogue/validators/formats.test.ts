@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { seededRandom } from '../../demo/random.ts';
 import {
   FORMATS,
   FORMAT_NAMES,
@@ -11,17 +12,6 @@ import {
   usccCheckChar,
 } from './formats.ts';
 
-/** Deterministic [0, 1) generator (mulberry32) so failures are reproducible. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let instance: DuckDBInstance;
 let connection: DuckDBConnection;

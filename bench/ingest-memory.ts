@@ -1,0 +1,67 @@
+/**
+ * Memory under a large import: streams a generated CSV of about --gb gigabytes through HTTP into a running
+ * `xmcity serve` and samples the server's resident memory (target: under 2 GB for a 5 GB file).
+ * Usage: node --import tsx bench/ingest-memory.ts [--gb 5]
+ */
+import { spawn } from 'node:child_process';
+import { createReadStream, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { dataRoot, ensureFiles, fmt, log, root, rssSampler, runMeasured, waitReady, xmcity } from './lib.ts';
+
+const args = process.argv.slice(2);
+const gb = Number(args[args.indexOf('--gb') + 1] || 5);
+const BYTES_PER_ROW = 133.4;
+const rows = Math.round(((args.includes('--gb') ? gb : 5) * 1e9) / BYTES_PER_ROW / 1e6) * 1e6;
+
+log(`ingest memory benchmark · ${new Date().toISOString()} · ~${gb} GB CSV (${fmt(rows)} rows) over HTTP`);
+const { csv } = await ensureFiles(rows, ['csv']);
+const size = statSync(csv).size;
+const dir = join(dataRoot, 'run-memory');
+rmSync(dir, { recursive: true, force: true });
+mkdirSync(dir, { recursive: true });
+const env: NodeJS.ProcessEnv = { ...process.env, XMCITY_DATA_DIR: dir, XMCITY_DEMO: 'none', XMCITY_LOG_LEVEL: 'warn' };
+delete env.DATABASE_URL;
+const [node, pre] = xmcity();
+await runMeasured(node, [...pre, 'demo', '--size', 'small'], env);
+const code = (await runMeasured(node, [...pre, 'catalogue-add', join(root, 'bench', 'enterprise.json')], env)).stdout.trim();
+const port = 4400 + Math.floor(Math.random() * 500);
+const base = `http://127.0.0.1:${port}`;
+const server = spawn(node, [...pre, 'serve'], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+try {
+  await waitReady(base);
+  const idle = rssSampler(server.pid);
+  await new Promise((r) => setTimeout(r, 300));
+  const idleRss = idle.stop();
+  const sampler = rssSampler(server.pid);
+  const t0 = performance.now();
+  const res = await fetch(`${base}/api/v1/datasets/${code}/records?format=csv`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/csv' },
+    body: Readable.toWeb(createReadStream(csv, { highWaterMark: 1 << 20 })) as ReadableStream,
+    duplex: 'half',
+  } as RequestInit);
+  const body = (await res.json()) as { valid: number; invalid: number };
+  const secs = (performance.now() - t0) / 1000;
+  const peak = sampler.stop();
+  const figures = {
+    file_bytes: size,
+    rows,
+    valid: body.valid,
+    invalid: body.invalid,
+    secs,
+    valid_per_s: body.valid / secs,
+    server_idle_rss_bytes: idleRss,
+    server_peak_rss_bytes: peak,
+    lake_memory_limit: '1GB (XMCITY_LAKE_MEMORY default)',
+  };
+  for (const [k, v] of Object.entries(figures)) log(`  ${k.padEnd(24)} ${typeof v === 'number' ? fmt(v) : v}`);
+  log(`  peak server memory ${(peak / 2 ** 30).toFixed(2)} GiB for a ${(size / 1e9).toFixed(2)} GB file (target < 2 GB)`);
+  const out = join(root, 'bench', 'results', `ingest-memory-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}.json`);
+  writeFileSync(out, JSON.stringify(figures, null, 2));
+  log(`saved ${out}`);
+} finally {
+  server.kill('SIGTERM');
+  await once(server, 'exit');
+}

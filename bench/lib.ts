@@ -1,0 +1,111 @@
+/** Helpers shared by the benchmark programs: generated input files, measured child processes, servers. */
+import { spawn, execFileSync } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { once } from 'node:events';
+import { join, resolve } from 'node:path';
+import { ENTERPRISE_COLUMNS, enterpriseRows } from '../src/modules/demo/generators.ts';
+
+export const root = resolve(import.meta.dirname, '..');
+export const dataRoot = join(root, 'bench', 'data');
+const CHUNK = 1_000_000;
+
+/** Prints a line. */
+export function log(s: string) {
+  process.stdout.write(`${s}\n`);
+}
+
+/** A whole number with thousands separators. */
+export function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en');
+}
+
+/** The p-th percentile of samples. */
+export function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+}
+
+/** Samples a process's resident memory every 50 ms; stop() returns the peak in bytes. */
+export function rssSampler(pid: number | undefined): { stop(): number } {
+  let peak = 0;
+  const timer = setInterval(() => {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (m) peak = Math.max(peak, Number(m[1]) * 1024);
+    } catch {
+      // the process has ended
+    }
+  }, 50);
+  return {
+    stop() {
+      clearInterval(timer);
+      return peak;
+    },
+  };
+}
+
+/** Writes the CSV (and NDJSON) of N generated rows once, in chunks of a million with distinct seeds. */
+export async function ensureFiles(n: number, kinds: readonly ('csv' | 'ndjson')[] = ['csv', 'ndjson']): Promise<{ csv: string; ndjson: string }> {
+  mkdirSync(dataRoot, { recursive: true });
+  const csv = join(dataRoot, `enterprises-${n}.csv`);
+  const ndjson = join(dataRoot, `enterprises-${n}.ndjson`);
+  for (const [path, kind] of [[csv, 'csv'], [ndjson, 'ndjson']] as const) {
+    if (existsSync(path) || !kinds.includes(kind)) continue;
+    const t0 = performance.now();
+    const out = createWriteStream(`${path}.part`, { highWaterMark: 1 << 22 });
+    if (kind === 'csv') out.write(`${ENTERPRISE_COLUMNS.join(',')}\n`);
+    for (let start = 0; start < n; start += CHUNK) {
+      let buf = '';
+      for (const r of enterpriseRows({ seed: 4242 + start / CHUNK, count: Math.min(CHUNK, n - start), invalidShare: 0.01, startIndex: start, typeSafe: true })) {
+        if (kind === 'csv') buf += `${r.map((v) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v)).join(',')}\n`;
+        else {
+          const o: Record<string, string> = {};
+          for (let i = 0; i < ENTERPRISE_COLUMNS.length; i++) o[ENTERPRISE_COLUMNS[i]] = r[i];
+          buf += `${JSON.stringify(o)}\n`;
+        }
+        if (buf.length > 1 << 22) {
+          if (!out.write(buf)) await once(out, 'drain');
+          buf = '';
+        }
+      }
+      if (buf && !out.write(buf)) await once(out, 'drain');
+      process.stdout.write(`\r  generating ${kind} ${fmt(Math.min(n, start + CHUNK))}/${fmt(n)}`);
+    }
+    out.end();
+    await once(out, 'finish');
+    execFileSync('mv', [`${path}.part`, path]);
+    process.stdout.write(`\r  generated ${path} (${(statSync(path).size / 1e9).toFixed(2)} GB) in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+  }
+  return { csv, ndjson };
+}
+
+/** Runs a child process, sampling its resident memory; returns wall seconds, peak RSS and stdout. */
+export async function runMeasured(cmd: string, argv: string[], env: NodeJS.ProcessEnv): Promise<{ secs: number; peakRss: number; stdout: string }> {
+  const t0 = performance.now();
+  const child = spawn(cmd, argv, { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  const sampler = rssSampler(child.pid);
+  const [code] = (await once(child, 'exit')) as [number];
+  const peakRss = sampler.stop();
+  if (code !== 0) throw new Error(`${cmd} ${argv.join(' ')} exited with ${code}`);
+  return { secs: (performance.now() - t0) / 1000, peakRss, stdout };
+}
+
+export function xmcity(): [string, string[]] {
+  return [process.execPath, ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts')]];
+}
+
+export async function waitReady(base: string) {
+  for (let i = 0; i < 600; i++) {
+    try {
+      const r = await fetch(`${base}/readyz`);
+      if (r.ok) return;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('server did not become ready');
+}
+
