@@ -1,10 +1,10 @@
 /**
  * Memory under a large import: streams a generated CSV of about --gb gigabytes through HTTP into a running
  * `xmcity serve` and samples the server's resident memory (target: under 2 GB for a 5 GB file).
- * Usage: node --import tsx bench/ingest-memory.ts [--gb 5]
+ * Usage: node --import tsx bench/ingest-memory.ts [--gb 5] [--file PATH --format csv|ndjson]
  */
 import { spawn } from 'node:child_process';
-import { createReadStream, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -16,7 +16,9 @@ const BYTES_PER_ROW = 133.4;
 const rows = Math.round(((args.includes('--gb') ? gb : 5) * 1e9) / BYTES_PER_ROW / 1e6) * 1e6;
 
 log(`ingest memory benchmark · ${new Date().toISOString()} · ~${gb} GB CSV (${fmt(rows)} rows) over HTTP`);
-const { csv } = await ensureFiles(rows, ['csv']);
+const fileArg = args.includes('--file') ? args[args.indexOf('--file') + 1] : null;
+const format = args.includes('--format') ? args[args.indexOf('--format') + 1] : 'csv';
+const csv = fileArg ?? (await ensureFiles(rows, ['csv'])).csv;
 const size = statSync(csv).size;
 const dir = join(dataRoot, 'run-memory');
 rmSync(dir, { recursive: true, force: true });
@@ -36,7 +38,16 @@ try {
   const idleRss = idle.stop();
   const sampler = rssSampler(server.pid);
   const t0 = performance.now();
-  const res = await fetch(`${base}/api/v1/datasets/${code}/records?format=csv`, {
+  const timeline: [number, number][] = [];
+  const tick = setInterval(() => {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'));
+      if (m) timeline.push([Math.round(performance.now() - t0), Math.round(Number(m[1]) / 1024)]);
+    } catch {
+      // ended
+    }
+  }, 2000);
+  const res = await fetch(`${base}/api/v1/datasets/${code}/records?format=${format}`, {
     method: 'POST',
     headers: { 'content-type': 'text/csv' },
     body: Readable.toWeb(createReadStream(csv, { highWaterMark: 1 << 20 })) as ReadableStream,
@@ -45,7 +56,11 @@ try {
   const body = (await res.json()) as { valid: number; invalid: number };
   const secs = (performance.now() - t0) / 1000;
   const peak = sampler.stop();
+  clearInterval(tick);
+  log(`  server RSS over time (ms, MiB): ${timeline.map(([t, m]) => `${t}:${m}`).join(' ')}`);
   const figures = {
+    file: csv,
+    format,
     file_bytes: size,
     rows,
     valid: body.valid,

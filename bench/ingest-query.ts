@@ -4,7 +4,7 @@
  * Usage: node --import tsx bench/ingest-query.ts [--rows 1000000,10000000] [--no-pg] [--queries 300]
  */
 import { spawn } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -18,8 +18,9 @@ const arg = (name: string, dflt: string) => {
 };
 const SIZES = arg('rows', '1000000,10000000').split(',').map(Number);
 const WITH_PG = !args.includes('--no-pg');
+const WITH_HTTP_INGEST = !args.includes('--no-http-ingest');
 const QUERIES = Number(arg('queries', '300'));
-type Figures = Record<string, number | string | null>;
+type Figures = Record<string, number | string | string[] | null>;
 
 /** Query latencies over HTTP against a running server. */
 async function hubQueries(base: string, code: string, keys: string[]): Promise<Figures> {
@@ -61,7 +62,7 @@ async function hubQueries(base: string, code: string, keys: string[]): Promise<F
 }
 
 /** The same load and queries on PostgreSQL: COPY into a typed table with the primary key. */
-async function postgresPeer(csvPath: string, keys: string[]): Promise<Figures> {
+async function postgresPeer(csvPaths: string[], keys: string[]): Promise<Figures> {
   const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
   await client.connect();
   try {
@@ -69,7 +70,7 @@ async function postgresPeer(csvPath: string, keys: string[]): Promise<Figures> {
     await client.query(`CREATE TABLE bench_enterprises (credit_code varchar(18) PRIMARY KEY, name text, legal_rep text, legal_rep_id varchar(18),
       phone varchar(20), district varchar(6), industry varchar(2), capital numeric(18,4), established_on date, status text)`);
     const t0 = performance.now();
-    await client.query(`COPY bench_enterprises FROM '${csvPath.replace(/'/g, "''")}' WITH (FORMAT csv, HEADER true)`);
+    for (const csvPath of csvPaths) await client.query(`COPY bench_enterprises FROM '${csvPath.replace(/'/g, "''")}' WITH (FORMAT csv, HEADER true)`);
     const copySecs = (performance.now() - t0) / 1000;
     await client.query('ANALYZE bench_enterprises');
     const rows = Number((await client.query('SELECT count(*) AS n FROM bench_enterprises')).rows[0].n);
@@ -108,7 +109,7 @@ async function postgresPeer(csvPath: string, keys: string[]): Promise<Figures> {
 
 async function runSize(n: number): Promise<Figures> {
   log(`\n== ${fmt(n)} rows ==`);
-  const files = await ensureFiles(n);
+  const files = n > 10_000_000 ? { csv: '', ndjson: '' } : await ensureFiles(n, WITH_HTTP_INGEST ? ['csv', 'ndjson'] : ['csv']);
   const dir = join(dataRoot, `run-${n}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -119,13 +120,27 @@ async function runSize(n: number): Promise<Figures> {
   await runMeasured(node, [...pre, 'demo', '--size', 'small'], env);
   const code = (await runMeasured(node, [...pre, 'catalogue-add', join(root, 'bench', 'enterprise.json')], env)).stdout.trim();
 
-  log(`  CLI import of ${files.csv} …`);
-  const cli = await runMeasured(node, [...pre, 'import', files.csv, '--dataset', code, '--no-progress'], env);
-  log(cli.stdout.trim().replace(/^/gm, '    '));
-  const valid = Number(/valid ([\d,]+)/.exec(cli.stdout)?.[1].replace(/,/g, ''));
-  const invalid = Number(/invalid ([\d,]+)/.exec(cli.stdout)?.[1].replace(/,/g, ''));
-  // The CLI's own clock starts after Node and the TypeScript loader are up (about 1.5 s here).
-  const importSecs = Number(/([\d.]+) s ·/.exec(cli.stdout)?.[1]);
+  // Up to 10 M rows arrive as one batch; larger sets as batches of 10 M (parts of the same generated sequence).
+  const PART = 10_000_000;
+  const parts = n > PART ? Array.from({ length: Math.ceil(n / PART) }, (_, i) => i * PART) : [0];
+  const partFiles = n > PART ? await Promise.all(parts.map(async (from) => (await ensureFiles(PART, ['csv'], from)).csv)) : [files.csv];
+  let valid = 0;
+  let invalid = 0;
+  let importSecs = 0;
+  let wallSecs = 0;
+  let cliPeak = 0;
+  for (const file of partFiles) {
+    log(`  CLI import of ${file} …`);
+    const cli = await runMeasured(node, [...pre, 'import', file, '--dataset', code, '--no-progress'], env);
+    log(cli.stdout.trim().replace(/^/gm, '    '));
+    valid += Number(/valid ([\d,]+)/.exec(cli.stdout)?.[1].replace(/,/g, ''));
+    invalid += Number(/invalid ([\d,]+)/.exec(cli.stdout)?.[1].replace(/,/g, ''));
+    // The CLI's own clock starts after Node and the TypeScript loader are up (about 1.5 s here).
+    importSecs += Number(/([\d.]+) s ·/.exec(cli.stdout)?.[1]);
+    wallSecs += cli.secs;
+    cliPeak = Math.max(cliPeak, cli.peakRss);
+  }
+  const cli = { secs: wallSecs, peakRss: cliPeak };
   const lakeFile = join(dir, 'lake.duckdb');
 
   // Start the server for queries and the HTTP ingest.
@@ -144,25 +159,31 @@ async function runSize(n: number): Promise<Figures> {
     log('  queries over HTTP …');
     const q = await hubQueries(base, code, keys);
 
-    log(`  HTTP NDJSON ingest of ${files.ndjson} …`);
-    const spec = JSON.parse(readFileSync(join(root, 'bench', 'enterprise.json'), 'utf8'));
-    const created = await fetch(`${base}/api/v1/datasets`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...spec, name: `${spec.name} HTTP` }) });
-    const code2 = ((await created.json()) as { code: string }).code;
-    const t0 = performance.now();
-    const res = await fetch(`${base}/api/v1/datasets/${code2}/records?format=ndjson`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-ndjson', 'idempotency-key': `bench-${n}` },
-      body: Readable.toWeb(createReadStream(files.ndjson, { highWaterMark: 1 << 20 })) as ReadableStream,
-      duplex: 'half',
-    } as RequestInit);
-    const http = (await res.json()) as { valid: number; invalid: number };
-    const httpSecs = (performance.now() - t0) / 1000;
-    log(`    HTTP: valid ${fmt(http.valid)} · invalid ${fmt(http.invalid)} · ${httpSecs.toFixed(2)} s`);
+    let http: { valid: number; invalid: number } = { valid: 0, invalid: 0 };
+    let httpSecs = Number.NaN;
+    if (WITH_HTTP_INGEST) {
+      log(`  HTTP NDJSON ingest of ${files.ndjson} …`);
+      const spec = JSON.parse(readFileSync(join(root, 'bench', 'enterprise.json'), 'utf8'));
+      const created = await fetch(`${base}/api/v1/datasets`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...spec, name: `${spec.name} HTTP` }) });
+      const code2 = ((await created.json()) as { code: string }).code;
+      const t0 = performance.now();
+      const res = await fetch(`${base}/api/v1/datasets/${code2}/records?format=ndjson`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-ndjson', 'idempotency-key': `bench-${n}` },
+        body: Readable.toWeb(createReadStream(files.ndjson, { highWaterMark: 1 << 20 })) as ReadableStream,
+        duplex: 'half',
+      } as RequestInit);
+      http = (await res.json()) as { valid: number; invalid: number };
+      httpSecs = (performance.now() - t0) / 1000;
+      log(`    HTTP: valid ${fmt(http.valid)} · invalid ${fmt(http.invalid)} · ${httpSecs.toFixed(2)} s`);
+    }
 
     const figures: Figures = {
       rows: n,
-      csv_bytes: statSync(files.csv).size,
-      ndjson_bytes: statSync(files.ndjson).size,
+      csv_bytes: partFiles.reduce((b, f) => b + statSync(f).size, 0),
+      batches: partFiles.length,
+      files: partFiles,
+      ndjson_bytes: existsSync(files.ndjson) ? statSync(files.ndjson).size : null,
       cli_csv_secs: cli.secs,
       cli_csv_valid: valid,
       cli_csv_invalid: invalid,
@@ -195,10 +216,15 @@ async function main() {
       log('  PostgreSQL COPY and queries …');
       const keys: string[] = [];
       // Same keys as the hub run would be ideal; any existing keys serve for latency.
-      const head = readFileSync(join(dataRoot, `enterprises-${n}.csv`), { encoding: 'utf8', flag: 'r' }).slice(0, 2_000_000).split('\n').slice(1, -1);
+      const files = f.files as string[];
+      const fd = openSync(files[0], 'r');
+      const buf = Buffer.alloc(2_000_000);
+      readSync(fd, buf, 0, buf.length, 0);
+      closeSync(fd);
+      const head = buf.toString('utf8').split('\n').slice(1, -1);
       const rand = seededRandom(9);
       for (let i = 0; i < QUERIES; i++) keys.push(head[Math.floor(rand() * head.length)].split(',')[0]);
-      Object.assign(f, await postgresPeer(join(dataRoot, `enterprises-${n}.csv`), keys));
+      Object.assign(f, await postgresPeer(files, keys));
       f.ratio_cli_vs_pg_copy = (f.cli_csv_valid_per_s as number) / (f.pg_copy_rows_per_s as number);
       f.ratio_http_vs_pg_copy = (f.http_ndjson_valid_per_s as number) / (f.pg_copy_rows_per_s as number);
       f.ratio_groupby_pg_over_hub = (f.pg_groupby_p50_ms as number) / (f.groupby_p50_ms as number);

@@ -45,10 +45,16 @@ export function rssSampler(pid: number | undefined): { stop(): number } {
 }
 
 /** Writes the CSV (and NDJSON) of N generated rows once, in chunks of a million with distinct seeds. */
-export async function ensureFiles(n: number, kinds: readonly ('csv' | 'ndjson')[] = ['csv', 'ndjson']): Promise<{ csv: string; ndjson: string }> {
+export async function ensureFiles(
+  n: number,
+  kinds: readonly ('csv' | 'ndjson')[] = ['csv', 'ndjson'],
+  from = 0,
+): Promise<{ csv: string; ndjson: string }> {
   mkdirSync(dataRoot, { recursive: true });
-  const csv = join(dataRoot, `enterprises-${n}.csv`);
-  const ndjson = join(dataRoot, `enterprises-${n}.ndjson`);
+  // Rows from..from+n; each million has its own seed, so a part of a larger set equals that slice of it.
+  const name = from ? `enterprises-${n}-from-${from}` : `enterprises-${n}`;
+  const csv = join(dataRoot, `${name}.csv`);
+  const ndjson = join(dataRoot, `${name}.ndjson`);
   for (const [path, kind] of [[csv, 'csv'], [ndjson, 'ndjson']] as const) {
     if (existsSync(path) || !kinds.includes(kind)) continue;
     const t0 = performance.now();
@@ -56,7 +62,8 @@ export async function ensureFiles(n: number, kinds: readonly ('csv' | 'ndjson')[
     if (kind === 'csv') out.write(`${ENTERPRISE_COLUMNS.join(',')}\n`);
     for (let start = 0; start < n; start += CHUNK) {
       let buf = '';
-      for (const r of enterpriseRows({ seed: 4242 + start / CHUNK, count: Math.min(CHUNK, n - start), invalidShare: 0.01, startIndex: start, typeSafe: true })) {
+      const first = from + start;
+      for (const r of enterpriseRows({ seed: 4242 + first / CHUNK, count: Math.min(CHUNK, n - start), invalidShare: 0.01, startIndex: first, typeSafe: true })) {
         if (kind === 'csv') buf += `${r.map((v) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v)).join(',')}\n`;
         else {
           const o: Record<string, string> = {};

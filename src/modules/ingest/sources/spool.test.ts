@@ -312,6 +312,24 @@ describe('spoolSource csv', () => {
 });
 
 describe('spoolSource json / ndjson', () => {
+  it('keeps memory flat for a large streamed body read under an abort signal', async () => {
+    const line = Buffer.from(`${JSON.stringify({ id: 1, name: 'x'.repeat(100) })}\n`);
+    const chunk = Buffer.concat(Array.from({ length: 512 }, () => line));
+    const chunks = Math.ceil((160 * 2 ** 20) / chunk.length);
+    const source = Readable.from((function* () {
+      for (let i = 0; i < chunks; i++) yield Buffer.from(chunk);
+    })());
+    let peak = 0;
+    const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().arrayBuffers)), 20);
+    const base = process.memoryUsage().arrayBuffers;
+    const r = await spoolSource(source, { format: 'ndjson', dir, maxBytes: 1e10, maxLineBytes: 4096, signal: new AbortController().signal });
+    clearInterval(timer);
+    expect(r.lines).toBe(chunks * 512);
+    // A body retained in memory would show as ~160 MiB of buffers.
+    expect(peak - base).toBeLessThan(48 * 2 ** 20);
+    await r.cleanup();
+  });
+
   it('converts a JSON array to NDJSON streamingly', async () => {
     const body =
       '\uFEFF[\n  {"a": {"b": [1, 2, {"c": "x]y}"}]}, "s": "he said \\"[hi]\\" {\\\\"},\n' +

@@ -179,8 +179,6 @@ class ChunkSource {
   private readonly puller: StreamPuller | null = null;
   private readonly it: AsyncIterator<Uint8Array | string> | null = null;
   private done = false;
-  private readonly aborted: Promise<never> | null = null;
-  private readonly onAbort: (() => void) | null = null;
 
   constructor(
     input: AsyncIterable<Uint8Array> | NodeJS.ReadableStream,
@@ -189,15 +187,29 @@ class ChunkSource {
   ) {
     if (isNodeStream(input)) this.puller = new StreamPuller(input);
     else this.it = (input as AsyncIterable<Uint8Array | string>)[Symbol.asyncIterator]();
-    if (signal) {
-      let reject: (reason: unknown) => void = () => {};
-      this.aborted = new Promise<never>((_, rej) => {
-        reject = rej;
-      });
-      this.aborted.catch(() => {});
-      this.onAbort = () => reject(signal.reason);
-      signal.addEventListener('abort', this.onAbort, { once: true });
-    }
+  }
+
+  /**
+   * Waits for a chunk, or rejects when the signal aborts first. The abort listener lives for this one wait only:
+   * racing every read against one long-lived promise would pile up reactions that keep every chunk alive.
+   */
+  private untilAborted<T>(p: Promise<T>): Promise<T> {
+    const signal = this.signal;
+    if (!signal) return p;
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      p.then(
+        (v) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(v);
+        },
+        (e: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      );
+    });
   }
 
   private async pull(): Promise<Uint8Array | string | null> {
@@ -212,7 +224,7 @@ class ChunkSource {
     this.signal?.throwIfAborted();
     const p = this.pull();
     p.catch(() => {});
-    const v = this.aborted ? await Promise.race([p, this.aborted]) : await p;
+    const v = await this.untilAborted(p);
     if (v === null) {
       this.done = true;
       return null;
@@ -260,10 +272,9 @@ class ChunkSource {
     this.dispose();
   }
 
-  /** Detaches the abort listener and, at the end of a Node stream, the stream listeners. */
+  /** Detaches, at the end of a Node stream, the stream listeners. */
   dispose(): void {
     this.puller?.detach();
-    if (this.signal && this.onAbort) this.signal.removeEventListener('abort', this.onAbort);
   }
 }
 
