@@ -105,7 +105,18 @@ export class DuckDbLake implements Lake {
       autoload_known_extensions: 'true',
     };
     if (opts.threads) config.threads = String(opts.threads);
-    const instance = await DuckDBInstance.create(file, config);
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(file, config);
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (/lock/i.test(msg)) {
+        throw new AppError('LAKE_UNAVAILABLE', {
+          reason: `${file} is in use by another process (a running xmcity server?). Push data through its HTTP API, or stop it first`,
+        });
+      }
+      throw e;
+    }
     const writer = await instance.connect();
     await writer.run("SET enable_progress_bar = true; SET enable_progress_bar_print = false");
     await writer.run(`
