@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import pg from 'pg';
 import { seededRandom } from '../src/modules/demo/random.ts';
-import { dataRoot, ensureFiles, fmt, log, pct, root, rssSampler, runMeasured, waitReady, xmcity } from './lib.ts';
+import { dataRoot, ensureFiles, fmt, hubQueries, log, pct, root, rssSampler, runMeasured, waitReady, xmcity, type Figures } from './lib.ts';
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: string) => {
   const i = args.indexOf(`--${name}`);
@@ -20,46 +20,6 @@ const SIZES = arg('rows', '1000000,10000000').split(',').map(Number);
 const WITH_PG = !args.includes('--no-pg');
 const WITH_HTTP_INGEST = !args.includes('--no-http-ingest');
 const QUERIES = Number(arg('queries', '300'));
-type Figures = Record<string, number | string | string[] | null>;
-
-/** Query latencies over HTTP against a running server. */
-async function hubQueries(base: string, code: string, keys: string[]): Promise<Figures> {
-  const get = async (params: Record<string, string>, path = 'records') => {
-    const t = performance.now();
-    const r = await fetch(`${base}/api/v1/datasets/${code}/${path}?${new URLSearchParams(params)}`);
-    const body = (await r.json()) as { items: unknown[]; nextCursor?: string };
-    if (!r.ok) throw new Error(JSON.stringify(body));
-    return { ms: performance.now() - t, body };
-  };
-  for (const k of keys.slice(0, 20)) await get({ filter: `credit_code = '${k}'`, total: 'none' });
-  const lookups: number[] = [];
-  let found = 0;
-  for (const k of keys) {
-    const r = await get({ filter: `credit_code = '${k}'`, total: 'none' });
-    lookups.push(r.ms);
-    found += r.body.items.length;
-  }
-  const pages: number[] = [];
-  let cursor = '';
-  const filter = "district = '350206' and status = '存续'";
-  for (let i = 0; i < 30; i++) {
-    const r = await get({ filter, sort: '-capital', limit: '100', total: 'none', ...(cursor ? { cursor } : {}) });
-    pages.push(r.ms);
-    cursor = r.body.nextCursor ?? '';
-  }
-  const firstPages: number[] = [];
-  for (let i = 0; i < 20; i++) firstPages.push((await get({ filter: "district = '350213'", limit: '100', total: 'none' })).ms);
-  const groups: number[] = [];
-  for (let i = 0; i < 10; i++) {
-    groups.push((await get({ groupBy: 'industry', metrics: 'count,sum:capital', filter: "district = '350206' and established_on >= '2010-01-01'" }, 'aggregate')).ms);
-  }
-  return {
-    key_lookup_p50_ms: pct(lookups, 50), key_lookup_p99_ms: pct(lookups, 99), key_lookup_found: found,
-    keyset_page_sorted_p50_ms: pct(pages, 50), keyset_page_sorted_p99_ms: pct(pages, 99),
-    keyset_page_p50_ms: pct(firstPages, 50), keyset_page_p99_ms: pct(firstPages, 99),
-    groupby_p50_ms: pct(groups, 50), groupby_max_ms: Math.max(...groups),
-  };
-}
 
 /** The same load and queries on PostgreSQL: COPY into a typed table with the primary key. */
 async function postgresPeer(csvPaths: string[], keys: string[]): Promise<Figures> {
