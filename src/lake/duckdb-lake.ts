@@ -193,9 +193,11 @@ export class DuckDbLake implements Lake {
     }
     if (source.format === 'ndjson') {
       const paths = `[${fields.map((f) => lit(f.name)).join(', ')}]`;
+      // Each line is parsed once: TRY turns a malformed line into NULL; a line that is JSON but not an object
+      // (an array, a number) does not start with '{'.
       return `SELECT _bad_line, CASE WHEN _bad_line THEN left(j, 1000) END AS _line, ${fields.map((f, i) => `CASE WHEN NOT _bad_line THEN NULLIF(_l[${i + 1}], '') END AS ${ident(f.name)}`).join(', ')}
-        FROM (SELECT _bad_line, j, CASE WHEN NOT _bad_line THEN json_extract_string(j, ${paths}) END AS _l
-          FROM (SELECT j, NOT (json_valid(j) AND json_type(CASE WHEN json_valid(j) THEN j ELSE '0' END) = 'OBJECT') AS _bad_line
+        FROM (SELECT j, _l, (_l IS NULL OR NOT starts_with(ltrim(j), '{')) AS _bad_line
+          FROM (SELECT j, TRY(json_extract_string(j, ${paths})) AS _l
             FROM read_csv(${path}, header = false, auto_detect = false, columns = {'j': 'VARCHAR'}, delim = E'\\x01', quote = '', escape = '',
               max_line_size = ${Math.max(req.maxLineBytes, 1024)}, strict_mode = false)
             WHERE j IS NOT NULL AND trim(j) <> ''))`;
