@@ -363,7 +363,11 @@ export class DuckDbLake implements Lake {
       const keyCols = keys.map((k) => (k.field === '_rid' ? 'rowid AS "_k__rid"' : `${ident(k.field)} AS ${ident(`_k_${k.field}`)}`));
       const sql = `SELECT ${this.selectList(spec, plan.fields) || '1 AS _none'}, ${keyCols.join(', ')} FROM ${t} ${where}
         ${orderClause(keys)} LIMIT ${plan.limit + 1} OFFSET ${plan.after ? 0 : plan.offset}`;
-      const res = await c.runAndReadAll(sql, params.values as DuckDBValue[]);
+      const res = await c.runAndReadAll(sql, params.values as DuckDBValue[]).catch((e: unknown) => {
+        // Cursor values come from the client; one that does not convert to its key's type is a bad cursor.
+        if (plan.after && /Conversion Error|Could not convert|out of range/i.test((e as Error).message)) throw new AppError('BAD_CURSOR');
+        throw e;
+      });
       const raw = res.getRowObjectsJson() as Record<string, unknown>[];
       const more = raw.length > plan.limit;
       const page = more ? raw.slice(0, plan.limit) : raw;
@@ -523,10 +527,15 @@ export class DuckDbLake implements Lake {
       const params = new Params();
       const ks = cur.pos ? ` AND ${keysetSql(keys, cur.pos, fieldMap, params)}` : '';
       const keyCols = keys.map((k) => (k.field === '_rid' ? 'rowid AS "_k__rid"' : `${ident(k.field)} AS ${ident(`_k_${k.field}`)}`));
-      const res = await c.runAndReadAll(
-        `SELECT ${this.selectList(spec, names)}, ${keyCols.join(', ')} FROM ${t} WHERE _seq = ${Number(cur.seq)}${ks} ${orderClause(keys)} LIMIT ${budget + 1}`,
-        params.values as DuckDBValue[],
-      );
+      const res = await c
+        .runAndReadAll(
+          `SELECT ${this.selectList(spec, names)}, ${keyCols.join(', ')} FROM ${t} WHERE _seq = ${Number(cur.seq)}${ks} ${orderClause(keys)} LIMIT ${budget + 1}`,
+          params.values as DuckDBValue[],
+        )
+        .catch((e: unknown) => {
+          if (cur.pos && /Conversion Error|Could not convert|out of range/i.test((e as Error).message)) throw new AppError('BAD_CURSOR');
+          throw e;
+        });
       const raw = res.getRowObjectsJson() as Record<string, unknown>[];
       const page = raw.slice(0, budget);
       for (const r of page) items.push({ op: 'upsert', seq: cur.seq, record: Object.fromEntries(names.map((n) => [n, outValue(fieldMap.get(n), r[n])])) });

@@ -104,6 +104,8 @@ describe('records query', () => {
     [{ filter: "established_on = '2020-13-01'" }, 'BAD_FILTER'],
     [{ filter: "district = '350203' and" }, 'BAD_FILTER'],
     [{ filter: "capital ^= '1'" }, 'BAD_FILTER'],
+    [{ filter: 'capital > 1e30' }, 'BAD_FILTER'],
+    [{ filter: 'capital in (1, -2e20)' }, 'BAD_FILTER'],
     [{ sort: 'colour' }, 'BAD_SORT'],
     [{ fields: 'name,colour' }, 'UNKNOWN_FIELD'],
     [{ cursor: 'garbage' }, 'BAD_CURSOR'],
@@ -113,6 +115,19 @@ describe('records query', () => {
     const r = await get('records', params as Record<string, string>);
     expect(r.statusCode).toBe(400);
     expect(r.json().error.code).toBe(errCode);
+  });
+
+  it('refuses forged cursors whose values do not fit the keys', async () => {
+    const first = (await get('records', { sort: 'capital', limit: 2 })).json();
+    const { f } = JSON.parse(Buffer.from(first.nextCursor, 'base64url').toString());
+    for (const k of [['lots', 'x'], [1, 2, 3, 4], [{ a: 1 }, 'x'], []]) {
+      const cursor = Buffer.from(JSON.stringify({ f, k })).toString('base64url');
+      const r = await get('records', { sort: 'capital', limit: 2, cursor });
+      expect([r.statusCode, r.json().error?.code]).toEqual([400, 'BAD_CURSOR']);
+    }
+    const feed = Buffer.from(JSON.stringify({ seq: 1, phase: 'rows', pos: ['x'] })).toString('base64url');
+    const ch = await get('changes', { cursor: feed });
+    expect([ch.statusCode, ch.json().error?.code]).toEqual([400, 'BAD_CURSOR']);
   });
 
   it('refuses a cursor made for another query', async () => {

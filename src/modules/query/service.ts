@@ -47,6 +47,8 @@ function normaliseLiteral(f: FieldSpec, v: Literal): Literal {
     case 'decimal': {
       const n = typeof v === 'number' ? v : Number(String(v).trim());
       if (!Number.isFinite(n) || String(v).trim() === '') bad();
+      // Decimal fields hold up to 14 integer digits (DECIMAL(18,4)); a larger literal cannot be compared with them.
+      if (Math.abs(n) >= 1e14) fail('BAD_FILTER', { reason: `${v} is outside the range of decimal field ${f.name} (up to ±99,999,999,999,999.9999)` });
       return n;
     }
     case 'boolean':
@@ -150,7 +152,9 @@ export class QueryService {
     let after: Literal[] | null = null;
     if (q.cursor) {
       const c = decodeCursor(q.cursor) as { f?: string; k?: Literal[] };
-      if (!c || c.f !== fingerprint || !Array.isArray(c.k)) fail('BAD_CURSOR');
+      const keyCount = sort.length + Math.max(1, ds.primaryKey.length);
+      const primitive = (v: unknown) => v === null || ['string', 'number', 'boolean'].includes(typeof v);
+      if (!c || c.f !== fingerprint || !Array.isArray(c.k) || c.k.length === 0 || c.k.length > keyCount || !c.k.every(primitive)) fail('BAD_CURSOR');
       after = c.k;
     }
     const rowsHint = ds.validRecords;
@@ -247,7 +251,8 @@ export class QueryService {
     let cur: ChangeCursor = { seq: opts.since ?? 0, phase: 'done', pos: null };
     if (opts.cursor) {
       const c = decodeCursor(opts.cursor) as ChangeCursor;
-      if (!c || typeof c.seq !== 'number' || !['tomb', 'rows', 'done'].includes(c.phase)) fail('BAD_CURSOR');
+      const okPos = c?.pos === null || (Array.isArray(c?.pos) && c.pos.length >= 1 && c.pos.length <= 10 && c.pos.every((v) => v === null || ['string', 'number', 'boolean'].includes(typeof v)));
+      if (!c || !Number.isSafeInteger(c.seq) || c.seq < 0 || !['tomb', 'rows', 'done'].includes(c.phase) || !okPos) fail('BAD_CURSOR');
       cur = c;
     }
     const r = await this.lake.changes(ds, cur, opts.limit);
