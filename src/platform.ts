@@ -7,6 +7,9 @@ import { HubMetrics } from './modules/hub/metrics.ts';
 import { HubService } from './modules/hub/service.ts';
 import { BatchRepository } from './modules/ingest/repository.ts';
 import { IngestService } from './modules/ingest/service.ts';
+import { AuditRepository } from './modules/audit/repository.ts';
+import { loadSigningKey } from './modules/audit/keys.ts';
+import { AuditService } from './modules/audit/service.ts';
 import { OrganisationRepository } from './modules/organisations/repository.ts';
 import { OrganisationService } from './modules/organisations/service.ts';
 import { QueryService } from './modules/query/service.ts';
@@ -23,6 +26,7 @@ export interface Platform {
   ingest: IngestService;
   query: QueryService;
   hub: HubService;
+  audit: AuditService;
   close(): Promise<void>;
 }
 
@@ -43,11 +47,12 @@ export async function openPlatform(config: Config, opts: { storeSchema?: string 
   const ingest = new IngestService(catalogue, batches, lake, metrics, config);
   const query = new QueryService(catalogue, lake, config);
   const hub = new HubService(catalogue, orgs, ingest, lake);
+  const audit = new AuditService(new AuditRepository(store), loadSigningKey(config.dataDir));
   for (const d of await catalogue.all()) await lake.ensureTable(d);
   await reconcile(catalogue, batches, lake);
   let closed = false;
   return {
-    config, store, lake, metrics, orgs, catalogue, ingest, query, hub,
+    config, store, lake, metrics, orgs, catalogue, ingest, query, hub, audit,
     async close() {
       if (closed) return;
       closed = true;

@@ -160,6 +160,31 @@ program
     });
   });
 
+const audit = program.command('audit').description('the tamper-evident audit trail');
+audit
+  .command('verify')
+  .description('re-walk the hash chain and the signed checkpoints; names the first bad entry (exit 3 if any)')
+  .action(async () => {
+    await withPlatform(async (p) => {
+      const r = await p.audit.verify({ onProgress: (seq) => process.stderr.isTTY && process.stderr.write(`\rverified ${seq.toLocaleString('en')} entries`) });
+      if (process.stderr.isTTY) process.stderr.write('\n');
+      if (r.ok) process.stdout.write(`ok: ${r.entries.toLocaleString('en')} entries, ${r.checkpoints} signed checkpoints\n`);
+      else {
+        process.stdout.write(`TAMPERED at entry ${r.fault?.seq}: ${r.fault?.problem} — ${r.fault?.detail}\n`);
+        process.exitCode = 3;
+      }
+    });
+  });
+audit
+  .command('checkpoint')
+  .description('sign the chain head and the Merkle root with the platform key (to anchor in an external ledger)')
+  .action(async () => {
+    await withPlatform(async (p) => {
+      const c = await p.audit.checkpoint();
+      process.stdout.write(c ? `${JSON.stringify(c, null, 2)}\n` : 'the audit trail is empty\n');
+    });
+  });
+
 program
   .command('datasets')
   .description('list the resource catalogue')

@@ -92,4 +92,37 @@ export const MIGRATIONS: Record<string, Migration> = {
       await db.schema.createIndex('batches_created').on('batches').column('created_at').execute();
     },
   },
+  '0002_audit': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('audit_entries')
+        .addColumn('seq', 'bigint', (c) => c.primaryKey())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('actor_kind', 'text', (c) => c.notNull())
+        .addColumn('actor_id', 'text', (c) => c.notNull())
+        .addColumn('org_code', 'text')
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('dataset_code', 'text')
+        .addColumn('fields', 'text')
+        .addColumn('filter', 'text')
+        .addColumn('grant_id', 'text')
+        .addColumn('purpose', 'text')
+        .addColumn('row_count', 'bigint')
+        .addColumn('result', 'text', (c) => c.notNull())
+        .addColumn('detail', 'text')
+        .addColumn('prev_hash', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('audit_entries_dataset').on('audit_entries').columns(['dataset_code', 'seq']).execute();
+      await db.schema
+        .createTable('audit_checkpoints')
+        .addColumn('seq_to', 'bigint', (c) => c.primaryKey())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('head_hash', 'text', (c) => c.notNull())
+        .addColumn('merkle_root', 'text', (c) => c.notNull())
+        .addColumn('key_id', 'text', (c) => c.notNull())
+        .addColumn('signature', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
 };

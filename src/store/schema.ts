@@ -8,6 +8,8 @@ export interface StoreSchema {
   dataset_fields: DatasetFieldTable;
   code_sequences: CodeSequenceTable;
   batches: BatchTable;
+  audit_entries: AuditEntryTable;
+  audit_checkpoints: AuditCheckpointTable;
 }
 
 export interface OrganisationTable {
@@ -86,4 +88,32 @@ export interface BatchTable {
   created_at: string;
   duration_ms: number;
   row_id: Generated<number>;
+}
+
+export interface AuditEntryTable {
+  seq: number;
+  at: string;
+  actor_kind: string;
+  actor_id: string;
+  org_code: string | null;
+  action: string;
+  dataset_code: string | null;
+  fields: string | null;
+  filter: string | null;
+  grant_id: string | null;
+  purpose: string | null;
+  row_count: number | null;
+  result: string;
+  detail: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditCheckpointTable {
+  seq_to: number;
+  at: string;
+  head_hash: string;
+  merkle_root: string;
+  key_id: string;
+  signature: string;
 }

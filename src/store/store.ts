@@ -52,7 +52,9 @@ export async function openStore(opts: { dataDir: string; databaseUrl: string | n
     dialect = 'sqlite';
   }
   const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
-  const migrator = new Migrator({ db, provider });
+  // With a named schema, the migrator must look for its own tables there, not in any schema of the database.
+  const pgSchema = opts.databaseUrl ? opts.schema?.replace(/[^a-z0-9_]/gi, '') : undefined;
+  const migrator = new Migrator({ db, provider, ...(pgSchema ? { migrationTableSchema: pgSchema } : {}) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     await db.destroy();

@@ -91,19 +91,18 @@ export class CatalogueRepository {
     return this.assemble(await this.datasetRows(null));
   }
 
-  /** Allocates the next number in a named sequence, atomically on both backends. */
+  /**
+   * Allocates the next number in a named sequence in one atomic upsert (no read-then-write), so concurrent
+   * callers never get the same number on SQLite or PostgreSQL.
+   */
   async nextSequence(scope: string): Promise<number> {
-    return this.store.db.transaction().execute(async (tx) => {
-      const updated = await tx
-        .updateTable('code_sequences')
-        .set({ next_value: sql`next_value + 1` })
-        .where('scope', '=', scope)
-        .returning('next_value')
-        .executeTakeFirst();
-      if (updated) return Number(updated.next_value) - 1;
-      await tx.insertInto('code_sequences').values({ scope, next_value: 2 }).execute();
-      return 1;
-    });
+    const row = await this.store.db
+      .insertInto('code_sequences')
+      .values({ scope, next_value: 2 })
+      .onConflict((oc) => oc.column('scope').doUpdateSet({ next_value: sql`code_sequences.next_value + 1` }))
+      .returning('next_value')
+      .executeTakeFirstOrThrow();
+    return Number(row.next_value) - 1;
   }
 
   async insertDataset(d: Omit<Dataset, 'orgName' | 'validRecords' | 'invalidRecords' | 'lastIngestAt' | 'lastSeq' | 'primaryKey'>) {

@@ -1,0 +1,68 @@
+import type { Store } from '../../store/store.ts';
+import type { AuditEntry } from './chain.ts';
+
+type Row = Awaited<ReturnType<AuditRepository['page']>>[number];
+
+/** Converts a stored row back to an entry. */
+export function fromRow(r: Row): AuditEntry {
+  return {
+    seq: Number(r.seq),
+    at: r.at,
+    actorKind: r.actor_kind as AuditEntry['actorKind'],
+    actorId: r.actor_id,
+    orgCode: r.org_code,
+    action: r.action,
+    datasetCode: r.dataset_code,
+    fields: r.fields === null ? null : (JSON.parse(r.fields) as string[]),
+    filter: r.filter,
+    grantId: r.grant_id,
+    purpose: r.purpose,
+    rowCount: r.row_count === null ? null : Number(r.row_count),
+    result: r.result as AuditEntry['result'],
+    detail: r.detail === null ? null : (JSON.parse(r.detail) as Record<string, unknown>),
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
+}
+
+/** SQL for the audit trail: append-only entries and signed checkpoints. */
+export class AuditRepository {
+  constructor(private readonly store: Store) {}
+
+  async head(): Promise<{ seq: number; hash: string } | null> {
+    const r = await this.store.db.selectFrom('audit_entries').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    return r ? { seq: Number(r.seq), hash: r.hash } : null;
+  }
+
+  async insert(e: AuditEntry): Promise<void> {
+    await this.store.db
+      .insertInto('audit_entries')
+      .values({
+        seq: e.seq, at: e.at, actor_kind: e.actorKind, actor_id: e.actorId, org_code: e.orgCode, action: e.action, dataset_code: e.datasetCode,
+        fields: e.fields === null ? null : JSON.stringify(e.fields), filter: e.filter, grant_id: e.grantId, purpose: e.purpose,
+        row_count: e.rowCount, result: e.result, detail: e.detail === null ? null : JSON.stringify(e.detail), prev_hash: e.prevHash, hash: e.hash,
+      })
+      .execute();
+  }
+
+  /** Entries with seq > after, in stored sequence order. */
+  page(after: number, limit: number) {
+    return this.store.db.selectFrom('audit_entries').selectAll().where('seq', '>', after).orderBy('seq').limit(limit).execute();
+  }
+
+  async hashesUpTo(seqTo: number): Promise<string[]> {
+    const rows = await this.store.db.selectFrom('audit_entries').select('hash').where('seq', '<=', seqTo).orderBy('seq').execute();
+    return rows.map((r) => r.hash);
+  }
+
+  async insertCheckpoint(c: { seqTo: number; at: string; headHash: string; merkleRoot: string; keyId: string; signature: string }) {
+    await this.store.db
+      .insertInto('audit_checkpoints')
+      .values({ seq_to: c.seqTo, at: c.at, head_hash: c.headHash, merkle_root: c.merkleRoot, key_id: c.keyId, signature: c.signature })
+      .execute();
+  }
+
+  checkpoints() {
+    return this.store.db.selectFrom('audit_checkpoints').selectAll().orderBy('seq_to').execute();
+  }
+}

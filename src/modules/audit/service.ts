@@ -1,0 +1,114 @@
+import { fromRow, type AuditRepository } from './repository.ts';
+import { GENESIS_HASH, entryHash, findFault, inclusionProof, merkleRoot, verifyInclusion, type AuditEntry, type AuditFacts, type ChainFault, type ProofStep } from './chain.ts';
+import type { SigningKey } from './keys.ts';
+
+/** A signed checkpoint: the chain head and the Merkle root over entries 1..seqTo, signed with the platform key. */
+export interface Checkpoint {
+  seqTo: number;
+  at: string;
+  headHash: string;
+  merkleRoot: string;
+  keyId: string;
+  signature: string;
+}
+
+/** What `verify` found. */
+export interface VerifyReport {
+  ok: boolean;
+  entries: number;
+  checkpoints: number;
+  fault: ChainFault | { seq: number; problem: 'checkpoint'; detail: string } | null;
+}
+
+function checkpointMessage(c: Omit<Checkpoint, 'signature' | 'keyId'>): Buffer {
+  return Buffer.from(JSON.stringify(['xmcity-audit-checkpoint-v1', c.seqTo, c.at, c.headHash, c.merkleRoot]), 'utf8');
+}
+
+/**
+ * The tamper-evident audit trail (审计日志): append-only, hash-chained entries; signed checkpoints over the head
+ * and a Merkle root, so a checkpoint can be anchored in an external ledger and any entry's inclusion proved.
+ */
+export class AuditService {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly repo: AuditRepository,
+    private readonly key: SigningKey,
+  ) {}
+
+  /**
+   * Appends one entry after the current head. Appends are serialised in this process and the sequence number is
+   * the primary key, so a second writer fails rather than forks the chain. A failure here must refuse the access.
+   */
+  append(facts: AuditFacts): Promise<AuditEntry> {
+    const run = async () => {
+      const head = (await this.repo.head()) ?? { seq: 0, hash: GENESIS_HASH };
+      const seq = head.seq + 1;
+      const entry: AuditEntry = { ...facts, seq, prevHash: head.hash, hash: entryHash(seq, head.hash, facts) };
+      await this.repo.insert(entry);
+      return entry;
+    };
+    const next = this.tail.then(run, run);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Signs the current head and the Merkle root over every entry so far. */
+  async checkpoint(at = new Date().toISOString()): Promise<Checkpoint | null> {
+    const head = await this.repo.head();
+    if (!head) return null;
+    const hashes = await this.repo.hashesUpTo(head.seq);
+    const body = { seqTo: head.seq, at, headHash: head.hash, merkleRoot: merkleRoot(hashes) };
+    const c: Checkpoint = { ...body, keyId: this.key.keyId, signature: this.key.sign(checkpointMessage(body)) };
+    await this.repo.insertCheckpoint(c);
+    return c;
+  }
+
+  /** Walks the whole trail and the checkpoints; names the first bad entry. */
+  async verify(opts: { pageSize?: number; onProgress?: (seq: number) => void } = {}): Promise<VerifyReport> {
+    const pageSize = opts.pageSize ?? 10_000;
+    const checkpoints = await this.repo.checkpoints();
+    let after = 0;
+    let prev = { seq: 0, hash: GENESIS_HASH };
+    let count = 0;
+    const hashes: string[] = [];
+    for (;;) {
+      const rows = await this.repo.page(after, pageSize);
+      if (!rows.length) break;
+      const entries = rows.map(fromRow);
+      const fault = findFault(entries, prev);
+      if (fault) return { ok: false, entries: count, checkpoints: checkpoints.length, fault };
+      for (const e of entries) hashes.push(e.hash);
+      count += entries.length;
+      const last = entries[entries.length - 1];
+      prev = { seq: last.seq, hash: last.hash };
+      after = last.seq;
+      opts.onProgress?.(after);
+    }
+    for (const c of checkpoints) {
+      const seqTo = Number(c.seq_to);
+      const body = { seqTo, at: c.at, headHash: c.head_hash, merkleRoot: c.merkle_root };
+      const bad = (detail: string): VerifyReport => ({ ok: false, entries: count, checkpoints: checkpoints.length, fault: { seq: seqTo, problem: 'checkpoint', detail } });
+      if (c.key_id !== this.key.keyId || !this.key.verify(checkpointMessage(body), c.signature)) return bad(`checkpoint at entry ${seqTo} has a bad signature`);
+      if (seqTo > hashes.length) return bad(`checkpoint covers entries up to ${seqTo} but the trail ends at ${hashes.length} (entries were removed from the end)`);
+      if (hashes[seqTo - 1] !== c.head_hash || merkleRoot(hashes.slice(0, seqTo)) !== c.merkle_root) {
+        return bad(`entries up to ${seqTo} no longer match the signed checkpoint`);
+      }
+    }
+    return { ok: true, entries: count, checkpoints: checkpoints.length, fault: null };
+  }
+
+  /** Proof that entry `seq` is included under the checkpoint covering it. */
+  async proof(seq: number): Promise<{ entryHash: string; checkpoint: Checkpoint; proof: ProofStep[] } | null> {
+    const cp = (await this.repo.checkpoints()).find((c) => Number(c.seq_to) >= seq);
+    if (!cp || seq < 1) return null;
+    const hashes = await this.repo.hashesUpTo(Number(cp.seq_to));
+    const checkpoint: Checkpoint = { seqTo: Number(cp.seq_to), at: cp.at, headHash: cp.head_hash, merkleRoot: cp.merkle_root, keyId: cp.key_id, signature: cp.signature };
+    return { entryHash: hashes[seq - 1], checkpoint, proof: inclusionProof(hashes, seq - 1) };
+  }
+
+  /** Checks a proof against its checkpoint's root. */
+  static verifyProof(p: { entryHash: string; checkpoint: Checkpoint; proof: ProofStep[] }): boolean {
+    return verifyInclusion(p.entryHash, p.proof, p.checkpoint.merkleRoot);
+  }
+}
