@@ -49,7 +49,7 @@ export async function openPlatform(config: Config, opts: { storeSchema?: string 
   const hub = new HubService(catalogue, orgs, ingest, lake);
   const audit = new AuditService(new AuditRepository(store), loadSigningKey(config.dataDir));
   for (const d of await catalogue.all()) await lake.ensureTable(d);
-  await reconcile(catalogue, batches, lake);
+  for (const d of await catalogue.all()) await ingest.reconcile(d.code);
   let closed = false;
   return {
     config, store, lake, metrics, orgs, catalogue, ingest, query, hub, audit,
@@ -60,27 +60,4 @@ export async function openPlatform(config: Config, opts: { storeSchema?: string 
       await store.close();
     },
   };
-}
-
-/**
- * A batch commits in the Lake first, then in the Store. If the process stopped between the two, the Lake's
- * own batch log is the truth: copy what the Store lacks, so counts and idempotency stay exact.
- */
-async function reconcile(catalogue: CatalogueService, batches: BatchRepository, lake: Lake): Promise<void> {
-  for (const d of await catalogue.all()) {
-    const missing = await lake.committedBatches(d.code, d.lastSeq);
-    for (const b of missing) {
-      const rowCount = await lake.rowCount(d.code);
-      await batches.recordBatch(
-        {
-          batch_id: b.batchId, dataset_code: d.code, seq: b.seq, idempotency_key: b.idempotencyKey, request_hash: `recovered:${b.mode}`,
-          system_code: d.systemCode, source: 'recovered', format: 'unknown', mode: b.mode, accepted: b.accepted, valid: b.valid,
-          invalid: b.invalid, status: 'committed', created_at: b.at.toISOString(), duration_ms: 0,
-        },
-        rowCount,
-        d.systemCode,
-      );
-      await catalogue.refresh(d.code);
-    }
-  }
 }

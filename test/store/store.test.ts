@@ -68,4 +68,22 @@ describe.each(STORE_BACKENDS)('Store on $name', ({ databaseUrl }) => {
     expect([d.validRecords, d.invalidRecords, d.lastSeq]).toEqual([1, 1, 1]);
     expect((await p.orgs.listSystems('SCJGJ'))[0].status).toBe('connected');
   });
+
+  it('recovers a batch the Lake committed but the Store never recorded, before the next batch', async () => {
+    const { Readable } = await import('node:stream');
+    const code = 'XM-03-SCJGJ-00001';
+    const first = await p.ingest.ingest({ dataset: code, format: 'csv', mode: 'append', body: Readable.from(['a,b\nr1,1\nr2,2\n']), idempotencyKey: 'lost-1', source: 'test' });
+    // As if the process had stopped between the Lake's commit and the Store's.
+    const before = await p.catalogue.get(code);
+    await p.store.db.deleteFrom('batches').where('batch_id', '=', first.batchId).execute();
+    await p.store.db.updateTable('datasets').set({ last_seq: first.seq - 1, valid_records: before.validRecords - 2 }).where('code', '=', code).execute();
+    await p.catalogue.refresh(code);
+    const next = await p.ingest.ingest({ dataset: code, format: 'csv', mode: 'append', body: Readable.from(['a,b\nr3,3\n']), idempotencyKey: 'after-loss', source: 'test' });
+    expect(next.seq).toBe(first.seq + 1);
+    const replay = await p.ingest.ingest({ dataset: code, format: 'csv', mode: 'append', body: Readable.from(['a,b\nr1,1\nr2,2\n']), idempotencyKey: 'lost-1', source: 'test' });
+    expect(replay).toMatchObject({ replayed: true, seq: first.seq });
+    const d = await p.catalogue.get(code);
+    expect(d.validRecords).toBe(await p.lake.rowCount(code));
+    expect(d.lastSeq).toBe(next.seq);
+  });
 });

@@ -127,6 +127,9 @@ export class IngestService {
       return await this.locks.run(ds.code, async () => {
         const again = await this.findReplay(ds.code, req.idempotencyKey, requestHash);
         if (again) return again;
+        // A batch the Lake committed but the Store never recorded (the process stopped, or the Store failed) is
+        // copied over first, so sequence numbers and counts stay exact.
+        await this.reconcile(ds.code);
         const fresh = await this.catalogue.get(ds.code);
         const seq = fresh.lastSeq + 1;
         const batchId = randomUUID();
@@ -176,7 +179,9 @@ export class IngestService {
     if (key === null) return null;
     const prior = await this.batches.findByKey(dataset, key);
     if (!prior) return null;
-    if (prior.request_hash !== requestHash) fail('IDEMPOTENCY_CONFLICT', { key, dataset });
+    // A batch recovered from the Lake's log knows its mode but not its format.
+    const recovered = `recovered:${requestHash.split(':')[1]}`;
+    if (prior.request_hash !== requestHash && prior.request_hash !== recovered) fail('IDEMPOTENCY_CONFLICT', { key, dataset });
     return fromBatch(prior, true);
   }
 
@@ -220,6 +225,27 @@ export class IngestService {
       return names.map((n) => ({ source: n, field: byKey.get(normalise(n)) as string }));
     }
     return out;
+  }
+
+  /**
+   * A batch commits in the Lake first, then in the Store. The Lake's own batch log is the truth: any batch it has
+   * that the Store lacks is recorded now (at start-up, and before each new batch of the dataset).
+   */
+  async reconcile(code: string): Promise<void> {
+    const d = await this.catalogue.get(code);
+    const missing = await this.lake.committedBatches(d.code, d.lastSeq);
+    for (const b of missing) {
+      await this.batches.recordBatch(
+        {
+          batch_id: b.batchId, dataset_code: d.code, seq: b.seq, idempotency_key: b.idempotencyKey, request_hash: `recovered:${b.mode}`,
+          system_code: d.systemCode, source: 'recovered', format: 'unknown', mode: b.mode, accepted: b.accepted, valid: b.valid,
+          invalid: b.invalid, status: 'committed', created_at: b.at.toISOString(), duration_ms: 0,
+        },
+        await this.lake.rowCount(d.code),
+        d.systemCode,
+      );
+    }
+    if (missing.length) await this.catalogue.refresh(d.code);
   }
 
   listBatches(dataset: string, limit: number, offset: number) {
