@@ -70,7 +70,7 @@ program
     await withPlatform(async (p) => {
       const interactive = o.progress && process.stderr.isTTY;
       const bar = new cliProgress.SingleBar(
-        { format: '{phase} |{bar}| {percentage}% · {rate} · ETA {eta_formatted}', hideCursor: true, stream: process.stderr, etaBuffer: 50 },
+        { format: '{phase} {bar} {percentage}% · {rate} · ETA {eta_formatted}', hideCursor: true, stream: process.stderr, etaBuffer: 50, barsize: 24 },
         cliProgress.Presets.shades_classic,
       );
       const started = performance.now();
