@@ -183,7 +183,7 @@ export class DuckDbLake implements Lake {
     const path = lit(source.path);
     if (source.format === 'csv') {
       const cols = source.columns ?? [];
-      const colDefs = cols.map((c, i) => `${lit(`c${i}`)}: 'VARCHAR'`).join(', ');
+      const colDefs = cols.map((_, i) => `${lit(`c${i}`)}: 'VARCHAR'`).join(', ');
       const byField = new Map(cols.map((c, i) => [c.field, `c${i}`]));
       const proj = fields.map((f) => (byField.has(f.name) ? `NULLIF(${ident(byField.get(f.name) as string)}, '') AS ${ident(f.name)}` : `NULL::VARCHAR AS ${ident(f.name)}`));
       return `SELECT false AS _bad_line, NULL::VARCHAR AS _line, ${proj.join(', ')}
@@ -649,7 +649,7 @@ function keyBucketFilter(spec: LakeTableSpec, filter: Filter): string | null {
 /** With XMCITY_LAKE_PROFILE=1, prints how long each ingest statement takes (for tuning). */
 function profiled(conn: DuckDBConnection): DuckDBConnection {
   if (!process.env.XMCITY_LAKE_PROFILE) return conn;
-  const wrap = <A extends unknown[], R>(name: string, fn: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
+  const wrap = <A extends unknown[], R>(fn: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
     const t = performance.now();
     try {
       return await fn(...a);
@@ -660,7 +660,7 @@ function profiled(conn: DuckDBConnection): DuckDBConnection {
   return new Proxy(conn, {
     get(target, prop) {
       const v = Reflect.get(target, prop) as unknown;
-      if ((prop === 'run' || prop === 'runAndReadAll') && typeof v === 'function') return wrap(String(prop), (v as (...a: unknown[]) => Promise<unknown>).bind(target));
+      if ((prop === 'run' || prop === 'runAndReadAll') && typeof v === 'function') return wrap((v as (...a: unknown[]) => Promise<unknown>).bind(target));
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },
   });
