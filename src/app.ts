@@ -14,6 +14,10 @@ import { hubRoutes } from './modules/hub/routes.ts';
 import { ingestRoutes } from './modules/ingest/routes.ts';
 import { organisationRoutes } from './modules/organisations/routes.ts';
 import { queryRoutes } from './modules/query/routes.ts';
+import { auditRoutes } from './modules/audit/routes.ts';
+import { identityRoutes } from './modules/identity/routes.ts';
+import { sharingRoutes } from './modules/sharing/routes.ts';
+import { registerAuth } from './http/auth.ts';
 import { openPlatform, type Platform } from './platform.ts';
 
 declare module 'fastify' {
@@ -59,7 +63,9 @@ export async function buildApp(config: Config, opts: { platform?: Platform; stor
   app.addSchema(ErrorEnvelope);
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const appErr = err instanceof AppError ? err : fastifyErrorToApp(err);
-    if (appErr && appErr.status < 500) {
+    const retry = appErr?.details?.retryAfterSeconds;
+    if (typeof retry === 'number') reply.header('retry-after', String(retry));
+    if (appErr && (appErr.status < 500 || appErr.code === 'AUDIT_UNAVAILABLE')) {
       req.log.info({ code: appErr.code }, appErr.message);
       return reply.code(appErr.status).send({ error: { code: appErr.code, message: appErr.message, ...(appErr.details ? { details: appErr.details } : {}) } });
     }
@@ -87,7 +93,14 @@ export async function buildApp(config: Config, opts: { platform?: Platform; stor
   await app.register(fastifySwagger, {
     openapi: {
       info: { title: '数字厦门 Digital Xiamen — data hub API', version: '1.0.0', description: 'Catalogue, ingest and query of the municipal data hub.' },
-      tags: ['hub', 'organisations', 'catalogue', 'ingest', 'query'].map((name) => ({ name })),
+      tags: ['hub', 'identity', 'organisations', 'catalogue', 'ingest', 'query', 'sharing', 'audit'].map((name) => ({ name })),
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: 'xmc_session' },
+          appToken: { type: 'http', scheme: 'bearer', description: 'Application token of a connected system: xmc_<id>_<secret>' },
+        },
+      },
+      security: [{ session: [] }, { appToken: [] }],
     },
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
@@ -95,11 +108,16 @@ export async function buildApp(config: Config, opts: { platform?: Platform; stor
   // Stage 2 and 3: domain routes, each module a plugin given the services it depends on.
   await app.register(
     async (api) => {
+      // Every request under /api/v1 is made as someone: a session, an application token, or anonymous.
+      registerAuth(api, { identity: platform.identity, access: platform.access, secureCookies: config.secureCookies });
+      await api.register(identityRoutes, { identity: platform.identity, secureCookies: config.secureCookies });
       await api.register(hubRoutes, { hub: platform.hub });
       await api.register(organisationRoutes, { orgs: platform.orgs });
       await api.register(catalogueRoutes, { catalogue: platform.catalogue });
       await api.register(queryRoutes, { query: platform.query, maxPageSize: config.maxPageSize });
-      await api.register(ingestRoutes, { ingest: platform.ingest, lake: platform.lake, catalogue: platform.catalogue });
+      await api.register(ingestRoutes, { ingest: platform.ingest, catalogue: platform.catalogue });
+      await api.register(sharingRoutes, { sharing: platform.sharing });
+      await api.register(auditRoutes, { audit: platform.audit, access: platform.access, catalogue: platform.catalogue });
     },
     { prefix: '/api/v1' },
   );

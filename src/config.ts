@@ -30,6 +30,10 @@ export interface Config {
   maxPageSize: number;
   /** Largest offset a query may use before it must page by cursor. */
   maxOffset: number;
+  /** scrypt cost parameter N for new passwords (a power of two; 32768 = 32 MiB per hash). */
+  passwordCost: number;
+  /** Whether session cookies carry the Secure flag (set when the platform is served over HTTPS). */
+  secureCookies: boolean;
   /** Directory of the built web shell, served at '/'. */
   webDir: string;
 }
@@ -64,6 +68,12 @@ function bytes(src: Source, key: string, fallback: number): number {
   const unit = (m[2] ?? 'b').toLowerCase();
   const mult: Record<string, number> = { b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1024 ** 2, gb: 1e9, gib: 1024 ** 3, tb: 1e12, tib: 1024 ** 4 };
   return Math.floor(Number(m[1]) * mult[unit]);
+}
+
+function powerOfTwo(src: Source, key: string, fallback: number): number {
+  const n = int(src, key, fallback, 1024, 2 ** 20);
+  if ((n & (n - 1)) !== 0) throw new ConfigError(`${key}=${n} must be a power of two (e.g. 16384, 32768)`);
+  return n;
 }
 
 function oneOf<T extends string>(src: Source, key: string, allowed: readonly T[], fallback: T): T {
@@ -116,6 +126,8 @@ export function loadConfig(opts: { env?: Source; cwd?: string } = {}): Config {
     lakeThreads: threads,
     maxPageSize: int(src, 'XMCITY_MAX_PAGE', 10_000, 1, 1_000_000),
     maxOffset: int(src, 'XMCITY_MAX_OFFSET', 100_000, 0, 100_000_000),
+    passwordCost: powerOfTwo(src, 'XMCITY_PASSWORD_COST', 2 ** 15),
+    secureCookies: oneOf(src, 'XMCITY_SECURE_COOKIES', ['true', 'false'] as const, 'false') === 'true',
     webDir: resolve(cwd, str(src, 'XMCITY_WEB_DIR', 'web/dist')),
   };
 }
@@ -123,4 +135,5 @@ export function loadConfig(opts: { env?: Source; cwd?: string } = {}): Config {
 const KNOWN_KEYS = [
   'XMCITY_DATA_DIR', 'DATABASE_URL', 'HOST', 'PORT', 'XMCITY_LOG_LEVEL', 'XMCITY_DEMO', 'XMCITY_MAX_INGEST_BYTES',
   'XMCITY_MAX_LINE_BYTES', 'XMCITY_LAKE_MEMORY', 'XMCITY_LAKE_THREADS', 'XMCITY_MAX_PAGE', 'XMCITY_MAX_OFFSET', 'XMCITY_WEB_DIR',
+  'XMCITY_PASSWORD_COST', 'XMCITY_SECURE_COOKIES',
 ];

@@ -13,6 +13,12 @@ import { AuditService } from './modules/audit/service.ts';
 import { OrganisationRepository } from './modules/organisations/repository.ts';
 import { OrganisationService } from './modules/organisations/service.ts';
 import { QueryService } from './modules/query/service.ts';
+import { AccessService } from './modules/access/service.ts';
+import { PlatformSecret } from './modules/access/secret.ts';
+import { IdentityRepository } from './modules/identity/repository.ts';
+import { IdentityService, PasswordProvider, DEFAULT_SIGN_IN } from './modules/identity/service.ts';
+import { SharingRepository } from './modules/sharing/repository.ts';
+import { SharingService } from './modules/sharing/service.ts';
 import { openStore, type Store } from './store/store.ts';
 
 /** The platform's services over its two storage ports; the HTTP server and the CLI both stand on it. */
@@ -27,6 +33,9 @@ export interface Platform {
   query: QueryService;
   hub: HubService;
   audit: AuditService;
+  identity: IdentityService;
+  sharing: SharingService;
+  access: AccessService;
   close(): Promise<void>;
 }
 
@@ -44,15 +53,21 @@ export async function openPlatform(config: Config, opts: { storeSchema?: string 
   const orgs = new OrganisationService(new OrganisationRepository(store));
   const catalogue = new CatalogueService(new CatalogueRepository(store), orgs, lake);
   const batches = new BatchRepository(store);
-  const ingest = new IngestService(catalogue, batches, lake, metrics, config);
-  const query = new QueryService(catalogue, lake, config);
-  const hub = new HubService(catalogue, orgs, ingest, lake);
   const audit = new AuditService(new AuditRepository(store), loadSigningKey(config.dataDir));
+  const identityRepo = new IdentityRepository(store);
+  const signIn = { ...DEFAULT_SIGN_IN, kdf: { ...DEFAULT_SIGN_IN.kdf, N: config.passwordCost } };
+  const identity = new IdentityService(identityRepo, orgs, new PasswordProvider(identityRepo, signIn), signIn);
+  const sharing = new SharingService(new SharingRepository(store), catalogue, orgs, audit);
+  await sharing.loadCalendar();
+  const access = new AccessService(sharing, audit, PlatformSecret.load(config.dataDir));
+  const ingest = new IngestService(catalogue, batches, lake, metrics, access, config);
+  const query = new QueryService(catalogue, lake, access, config);
+  const hub = new HubService(catalogue, orgs, ingest, lake);
   for (const d of await catalogue.all()) await lake.ensureTable(d);
   for (const d of await catalogue.all()) await ingest.reconcile(d.code);
   let closed = false;
   return {
-    config, store, lake, metrics, orgs, catalogue, ingest, query, hub, audit,
+    config, store, lake, metrics, orgs, catalogue, ingest, query, hub, audit, identity, sharing, access,
     async close() {
       if (closed) return;
       closed = true;

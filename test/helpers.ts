@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app.ts';
 import { loadConfig, type Config } from '../src/config.ts';
 import { openPlatform, type Platform } from '../src/platform.ts';
+import { cliActor, type Role, type TokenScope } from '../src/modules/access/actor.ts';
 
 /** The Store backends the suite runs on: SQLite always, PostgreSQL when DATABASE_URL is set. */
 export const STORE_BACKENDS: { name: 'sqlite' | 'postgres'; databaseUrl: string | null }[] = [
@@ -21,7 +22,7 @@ if (!process.env.DATABASE_URL) {
 export function testConfig(overrides: Record<string, string> = {}, databaseUrl: string | null = null): { config: Config; dir: string; cleanup(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'xmcity-test-'));
   const config = loadConfig({
-    env: { XMCITY_DATA_DIR: dir, XMCITY_LOG_LEVEL: 'silent', XMCITY_DEMO: 'none', XMCITY_LAKE_MEMORY: '1GB', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...overrides },
+    env: { XMCITY_DATA_DIR: dir, XMCITY_LOG_LEVEL: 'silent', XMCITY_DEMO: 'none', XMCITY_LAKE_MEMORY: '1GB', XMCITY_PASSWORD_COST: '1024', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...overrides },
   });
   return { config, dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
@@ -72,3 +73,41 @@ export const PEOPLE_FIELDS = [
   { name: 'home', label: '位置', type: 'geopoint' },
   { name: 'extra', label: '附加', type: 'json' },
 ];
+
+/** A password that satisfies the rules, for test accounts. */
+export const TEST_PASSWORD = 'Test-password-1';
+
+/** The app as one caller: every inject carries that caller's headers (a session cookie or a token). */
+export function as(app: FastifyInstance, headers: Record<string, string>): FastifyInstance {
+  return new Proxy(app, {
+    get(target, prop, receiver) {
+      if (prop === 'inject') {
+        return (opts: { headers?: Record<string, string> } & Record<string, unknown>) => target.inject({ ...opts, headers: { ...headers, ...(opts.headers ?? {}) } } as never);
+      }
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+}
+
+let userCounter = 0;
+
+/** Creates an account in an organisation and signs it in; returns its session cookie header. */
+export async function signIn(app: FastifyInstance, orgCode: string, role: Role): Promise<{ cookie: string; username: string }> {
+  const username = `t${++userCounter}.${role.replace('_', '')}.${orgCode.toLowerCase()}`;
+  await app.platform.identity.createUser(cliActor('test'), { username, displayName: username, orgCode, role, password: TEST_PASSWORD });
+  const r = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username, password: TEST_PASSWORD } });
+  if (r.statusCode !== 200) throw new Error(`sign-in failed: ${r.body}`);
+  const cookie = String(r.headers['set-cookie']).split(';')[0];
+  return { cookie, username };
+}
+
+/** The app as a new signed-in person of an organisation. */
+export async function asPerson(app: FastifyInstance, orgCode: string, role: Role): Promise<FastifyInstance> {
+  return as(app, { cookie: (await signIn(app, orgCode, role)).cookie });
+}
+
+/** Issues an application token for a system (as the local operator). */
+export async function tokenFor(app: FastifyInstance, systemCode: string, scopes: TokenScope[] = ['ingest', 'read']): Promise<string> {
+  return (await app.platform.identity.issueToken(cliActor('test'), { systemCode, name: 'test', scopes, expiresInDays: 30 })).token;
+}

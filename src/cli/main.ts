@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { createReadStream, statSync } from 'node:fs';
 import { extname } from 'node:path';
+import { userInfo } from 'node:os';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Command, InvalidArgumentError } from 'commander';
@@ -13,11 +14,17 @@ import type { SourceFormat } from '../modules/ingest/sources/spool.ts';
 import type { IngestMode } from '../modules/ingest/service.ts';
 import type { NewDataset } from '../modules/catalogue/service.ts';
 import { openPlatform, type Platform } from '../platform.ts';
+import { ROLES, TOKEN_SCOPES, cliActor, type Actor, type Role, type TokenScope } from '../modules/access/actor.ts';
 
 const FORMAT_BY_EXT: Record<string, SourceFormat> = { '.csv': 'csv', '.txt': 'csv', '.ndjson': 'ndjson', '.jsonl': 'ndjson', '.json': 'json', '.parquet': 'parquet', '.xlsx': 'xlsx' };
 
 function config(): Config {
   return loadConfig();
+}
+
+/** Who a command acts as: a connected system when its token is given, else the local operator (audited as such). */
+async function actorFor(p: Platform, token: string | undefined): Promise<Actor> {
+  return token ? p.identity.tokenActor(token) : cliActor(userInfo().username);
 }
 
 async function withPlatform<T>(fn: (p: Platform) => Promise<T>): Promise<T> {
@@ -63,7 +70,8 @@ program
   .option('-k, --key <idempotencyKey>', 'batch id: a retried import with the same key is applied once')
   .option('--sheet <name>', 'XLSX worksheet (default: the first)')
   .option('--no-progress', 'no progress bar')
-  .action(async (file: string, o: { dataset: string; format?: string; mode: string; key?: string; sheet?: string; progress: boolean }) => {
+  .option('--token <token>', "push as a connected system with its application token (default: the local operator)")
+  .action(async (file: string, o: { dataset: string; format?: string; mode: string; key?: string; sheet?: string; progress: boolean; token?: string }) => {
     const format = (o.format ?? FORMAT_BY_EXT[extname(file).toLowerCase()]) as SourceFormat | undefined;
     if (!format) throw new AppError('UNKNOWN_FORMAT', { format: extname(file) || '(none)', allowed: 'csv, ndjson, json, parquet, xlsx (use --format)' });
     const size = statSync(file).size;
@@ -96,6 +104,7 @@ program
       const piped = pipeline(source, counter).catch(() => undefined);
       try {
         const r = await p.ingest.ingest({
+          actor: await actorFor(p, o.token),
           dataset: o.dataset,
           format,
           mode: o.mode as IngestMode,
@@ -155,7 +164,7 @@ program
       throw new AppError('VALIDATION_FAILED', { reason: `${spec} is not a JSON dataset description (${(e as Error).message})` });
     }
     await withPlatform(async (p) => {
-      const d = await p.catalogue.create(input);
+      const d = await p.catalogue.create(cliActor(userInfo().username), input);
       process.stdout.write(`${d.code}\n`);
     });
   });
@@ -206,18 +215,61 @@ program
   .option('--sort <list>', 'comma-separated; - for descending')
   .option('--limit <n>', 'rows', positiveInt, 20)
   .option('--format <f>', 'json | ndjson | csv', 'json')
-  .action(async (code: string, o: { filter?: string; q?: string; fields?: string; sort?: string; limit: number; format: string }) => {
+  .option('--token <token>', 'read as a connected system under its grants (default: the local operator)')
+  .action(async (code: string, o: { filter?: string; q?: string; fields?: string; sort?: string; limit: number; format: string; token?: string }) => {
     await withPlatform(async (p) => {
+      const actor = await actorFor(p, o.token);
       if (o.format === 'json') {
-        const r = await p.query.records(code, { ...o, total: 'exact' });
+        const r = await p.query.records(actor, code, { ...o, total: 'exact' });
         process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
         return;
       }
       if (o.format !== 'csv' && o.format !== 'ndjson') throw new AppError('UNKNOWN_FORMAT', { format: o.format, allowed: 'json, ndjson, csv' });
-      const { stream } = await p.query.export(code, o, o.format);
+      const { stream } = await p.query.export(actor, code, o, o.format);
       for await (const chunk of stream) process.stdout.write(chunk);
     });
   });
+
+const user = program.command('user').description('accounts of people (for the first platform admin of a new deployment)');
+user
+  .command('add')
+  .description('create an account; the password is read from XMCITY_NEW_PASSWORD or the first line of stdin')
+  .requiredOption('--username <name>', 'lower-case user name')
+  .requiredOption('--org <code>', 'organisation code, e.g. DSJJ')
+  .requiredOption('--role <role>', ROLES.join(' | '))
+  .option('--name <displayName>', 'display name')
+  .action(async (o: { username: string; org: string; role: string; name?: string }) => {
+    const password = process.env.XMCITY_NEW_PASSWORD ?? (await readFirstLine());
+    await withPlatform(async (p) => {
+      const u = await p.identity.createUser(cliActor(userInfo().username), { username: o.username, displayName: o.name ?? o.username, orgCode: o.org, role: o.role as Role, password });
+      process.stdout.write(`created ${u.username} (${u.role}, ${u.orgCode})\n`);
+    });
+  });
+
+const token = program.command('token').description('application tokens of connected systems');
+token
+  .command('issue')
+  .description('issue a token for a system; it is printed once and stored only as a hash')
+  .requiredOption('--system <code>', 'system code, e.g. JTJ-PARK')
+  .option('--scopes <list>', `comma-separated: ${TOKEN_SCOPES.join(', ')}`, 'ingest,read')
+  .option('--days <n>', 'days until it expires', positiveInt, 90)
+  .option('--name <name>', 'what it is for')
+  .action(async (o: { system: string; scopes: string; days: number; name?: string }) => {
+    await withPlatform(async (p) => {
+      const t = await p.identity.issueToken(cliActor(userInfo().username), { systemCode: o.system, name: o.name ?? `${o.system} (CLI)`, scopes: o.scopes.split(',') as TokenScope[], expiresInDays: o.days });
+      process.stdout.write(`${t.token}\n`);
+      process.stderr.write(`token ${t.id} for ${t.systemCode} (${t.scopes.join(', ')}), expires ${t.expiresAt}; store it now, it is not shown again\n`);
+    });
+  });
+
+async function readFirstLine(): Promise<string> {
+  let data = '';
+  for await (const chunk of process.stdin) {
+    data += String(chunk);
+    if (data.includes('\n')) break;
+  }
+  return data.split(/\r?\n/)[0];
+}
 
 program.parseAsync().catch((e: unknown) => {
   if (e instanceof AppError || e instanceof ConfigError || e instanceof InvalidArgumentError) {

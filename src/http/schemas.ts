@@ -32,3 +32,12 @@ export const Paging = {
   limit: Type.Integer({ minimum: 1, maximum: 1000, default: 20 }),
   offset: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 }),
 };
+
+/** Error responses of routes that need a signed-in person or a token. */
+export const authErrors = {
+  ...errorResponses,
+  401: Type.Ref('ErrorEnvelope'),
+  403: Type.Ref('ErrorEnvelope'),
+  429: Type.Ref('ErrorEnvelope'),
+  503: Type.Ref('ErrorEnvelope'),
+} as const;

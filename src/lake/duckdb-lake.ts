@@ -5,12 +5,12 @@ import { randomUUID } from 'node:crypto';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { AppError } from '../errors.ts';
 import type { FieldSpec } from '../modules/catalogue/types.ts';
-import type { Filter, Literal } from '../modules/query/filter.ts';
+import { filterFields, type Filter, type Literal } from '../modules/query/filter.ts';
 import {
-  DUCK_TYPES, Params, bucketSql, csvLineSql, filterSql, ident, keysetSql, lit, orderSql, ruleExpr, tableName, textSearchSql, typedExpr,
+  DUCK_TYPES, Params, bucketSql, csvLineSql, filterSql, ident, keysetSql, lit, maskSql, orderSql, outputColumnSql, ruleExpr, tableName, textSearchSql, typedExpr,
 } from './duckdb-sql.ts';
 import type {
-  AggregatePlan, ChangeCursor, ChangeEntry, ExportFormat, Lake, LakeIngest, LakeIngestResult, LakeTableSpec, QuarantineEntry, SelectPlan, SelectResult, SortKey,
+  AggregatePlan, ChangeCursor, ChangeEntry, ChangeView, FieldMask, ExportFormat, Lake, LakeIngest, LakeIngestResult, LakeTableSpec, QuarantineEntry, SelectPlan, SelectResult, SortKey,
 } from './lake.ts';
 
 const CHUNK_TARGET = 256 * 1024;
@@ -125,6 +125,7 @@ export class DuckDbLake implements Lake {
       CREATE TABLE IF NOT EXISTS _quarantine (dataset VARCHAR NOT NULL, seq BIGINT NOT NULL, row_no BIGINT NOT NULL,
         field VARCHAR, rule VARCHAR NOT NULL, value VARCHAR, errors JSON, record JSON);
       CREATE TABLE IF NOT EXISTS _tombstones (dataset VARCHAR NOT NULL, seq BIGINT NOT NULL, key JSON NOT NULL);
+      ALTER TABLE _tombstones ADD COLUMN IF NOT EXISTS image JSON;
       CREATE TABLE IF NOT EXISTS _meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
     `);
     // Key buckets use the engine's hash function; if an engine upgrade changed it, stored buckets are recomputed.
@@ -270,14 +271,20 @@ export class DuckDbLake implements Lake {
         }
       }
       let deleted = 0;
+      if (mode === 'delete') {
+        await c.run(`CREATE OR REPLACE TEMP TABLE deleted_rows AS SELECT * FROM ${t} WHERE (${pk.map(ident).join(', ')}) IN (SELECT (${pk.map((k) => `s.${ident(k)}`).join(', ')}) FROM ${stg} s WHERE NOT s._bad)`);
+      }
       if (mode === 'upsert' || mode === 'delete') {
         const del = await c.runAndReadAll(`DELETE FROM ${t} WHERE (${pk.map(ident).join(', ')}) IN (SELECT (${pk.map((k) => `s.${ident(k)}`).join(', ')}) FROM ${stg} s WHERE NOT s._bad)`);
         deleted = num(del.getRows()[0]?.[0]);
       }
       if (mode === 'delete') {
-        await c.run(`INSERT INTO _tombstones SELECT ?, ?, to_json({${pk.map((k) => `${lit(k)}: s.${ident(k)}`).join(', ')}}) FROM ${stg} s WHERE NOT s._bad`, [
-          table.code, seq,
-        ]);
+        // Each tombstone keeps the deleted row's last image, so a reader with a row scope can be told only of its own rows.
+        const cols = table.fields.map((f) => `${lit(f.name)}: d.${ident(f.name)}`).join(', ');
+        await c.run(`INSERT INTO _tombstones
+          SELECT ?, ?, to_json({${pk.map((k) => `${lit(k)}: s.${ident(k)}`).join(', ')}}), CASE WHEN d._seq IS NOT NULL THEN to_json({${cols}}) END
+          FROM ${stg} s LEFT JOIN deleted_rows d ON ${pk.map((k) => `d.${ident(k)} = s.${ident(k)}`).join(' AND ')} WHERE NOT s._bad`, [table.code, seq]);
+        await c.run('DROP TABLE deleted_rows');
       } else {
         const names = table.fields.map((f) => ident(f.name));
         // Keyed datasets are stored clustered by a hash bucket of the key, so a key lookup reads one row group per batch.
@@ -343,9 +350,9 @@ export class DuckDbLake implements Lake {
     return keys;
   }
 
-  private selectList(spec: LakeTableSpec, fields: string[]): string {
+  private selectList(spec: LakeTableSpec, fields: string[], masks: Record<string, FieldMask>): string {
     const byName = new Map(spec.fields.map((f) => [f.name, f]));
-    return fields.map((n) => (byName.get(n)?.type === 'json' ? `${ident(n)}::VARCHAR AS ${ident(n)}` : ident(n))).join(', ');
+    return fields.map((n) => outputColumnSql(byName.get(n) as FieldSpec, masks)).join(', ');
   }
 
   async select(spec: LakeTableSpec, plan: SelectPlan): Promise<SelectResult> {
@@ -361,7 +368,7 @@ export class DuckDbLake implements Lake {
         where = where ? `${where} AND ${ks}` : `WHERE ${ks}`;
       }
       const keyCols = keys.map((k) => (k.field === '_rid' ? 'rowid AS "_k__rid"' : `${ident(k.field)} AS ${ident(`_k_${k.field}`)}`));
-      const sql = `SELECT ${this.selectList(spec, plan.fields) || '1 AS _none'}, ${keyCols.join(', ')} FROM ${t} ${where}
+      const sql = `SELECT ${this.selectList(spec, plan.fields, plan.masks) || '1 AS _none'}, ${keyCols.join(', ')} FROM ${t} ${where}
         ${orderClause(keys)} LIMIT ${plan.limit + 1} OFFSET ${plan.after ? 0 : plan.offset}`;
       const res = await c.runAndReadAll(sql, params.values as DuckDBValue[]).catch((e: unknown) => {
         // Cursor values come from the client; one that does not convert to its key's type is a bad cursor.
@@ -371,7 +378,7 @@ export class DuckDbLake implements Lake {
       const raw = res.getRowObjectsJson() as Record<string, unknown>[];
       const more = raw.length > plan.limit;
       const page = more ? raw.slice(0, plan.limit) : raw;
-      const rows = page.map((r) => Object.fromEntries(plan.fields.map((n) => [n, outValue(fieldMap.get(n), r[n])])));
+      const rows = page.map((r) => Object.fromEntries(plan.fields.map((n) => [n, plan.masks[n] ? r[n] : outValue(fieldMap.get(n), r[n])])));
       const lastRaw = page[page.length - 1];
       const last = more && lastRaw ? keys.map((k) => keyLiteral(lastRaw[`_k_${k.field}`])) : null;
       let total: number | null = null;
@@ -411,7 +418,7 @@ export class DuckDbLake implements Lake {
       try {
         await this.readers.use((c) =>
           c.run(
-            `COPY (SELECT ${this.selectList(spec, plan.fields)} FROM ${t} ${where} ${orderClause(keys)} ${limit}) TO ${lit(tmp)} (FORMAT parquet, COMPRESSION zstd)`,
+            `COPY (SELECT ${this.selectList(spec, plan.fields, plan.masks)} FROM ${t} ${where} ${orderClause(keys)} ${limit}) TO ${lit(tmp)} (FORMAT parquet, COMPRESSION zstd)`,
             params.values as DuckDBValue[],
           ),
         );
@@ -423,8 +430,10 @@ export class DuckDbLake implements Lake {
     }
     const lineExpr =
       format === 'csv'
-        ? csvLineSql(fieldSpecs)
-        : `to_json({${fieldSpecs.map((f) => `${lit(f.name)}: ${f.type === 'timestamp' ? `strftime(${ident(f.name)}, '%Y-%m-%dT%H:%M:%SZ')` : ident(f.name)}`).join(', ')}})::VARCHAR`;
+        ? csvLineSql(fieldSpecs, plan.masks)
+        : `to_json({${fieldSpecs
+            .map((f) => `${lit(f.name)}: ${plan.masks[f.name] ? maskSql(ident(f.name), plan.masks[f.name]) : f.type === 'timestamp' ? `strftime(${ident(f.name)}, '%Y-%m-%dT%H:%M:%SZ')` : ident(f.name)}`)
+            .join(', ')}})::VARCHAR`;
     if (format === 'csv') {
       const header = fieldSpecs.map((f) => `"${f.name.replace(/"/g, '""')}"`).join(',');
       yield Buffer.from(`\uFEFF${header}\r\n`, 'utf8');
@@ -487,23 +496,24 @@ export class DuckDbLake implements Lake {
     });
   }
 
-  async changes(spec: LakeTableSpec, after: ChangeCursor, limit: number): Promise<{ items: ChangeEntry[]; next: ChangeCursor; more: boolean }> {
+  async changes(spec: LakeTableSpec, after: ChangeCursor, limit: number, view: ChangeView): Promise<{ items: ChangeEntry[]; next: ChangeCursor; more: boolean }> {
     // Walk batch by batch until the page is full or no later batch exists.
     const items: ChangeEntry[] = [];
     let cur = after;
     for (;;) {
-      const r = await this.changesInBatch(spec, cur, limit - items.length);
+      const r = await this.changesInBatch(spec, cur, limit - items.length, view);
       items.push(...r.items);
       cur = r.next;
       if (!r.more || items.length >= limit || (r.items.length === 0 && r.next.phase !== 'done')) return { items, next: cur, more: r.more };
     }
   }
 
-  private async changesInBatch(spec: LakeTableSpec, after: ChangeCursor, limit: number) {
+  private async changesInBatch(spec: LakeTableSpec, after: ChangeCursor, limit: number, view: ChangeView) {
     const t = tableName(spec.code);
     const fieldMap = new Map(spec.fields.map((f) => [f.name, f]));
     const keys = this.fullSort(spec, []);
-    const names = spec.fields.map((f) => f.name);
+    const names = view.fields;
+    const out = (r: Record<string, unknown>, n: string) => (view.masks[n] ? r[n] : outValue(fieldMap.get(n), r[n]));
     return this.readers.use(async (c) => {
       const items: ChangeEntry[] = [];
       let cur: ChangeCursor = after;
@@ -514,22 +524,35 @@ export class DuckDbLake implements Lake {
         cur = { seq: num(s), phase: 'tomb', pos: null };
       }
       if (cur.phase === 'tomb') {
+        // Key fields come from the tombstone's key; a scope is judged on the deleted row's last image (none: not shown).
+        const visibleKey = spec.primaryKey.filter((k) => names.includes(k));
+        const scopeFields = view.scope ? [...filterFields(view.scope)].filter((n) => !spec.primaryKey.includes(n)) : [];
+        const extract = (src: string, n: string) => `TRY_CAST(json_extract_string(${src}, ${lit(`$.${n}`)}) AS ${DUCK_TYPES[(fieldMap.get(n) as FieldSpec).type]}) AS ${ident(n)}`;
+        const inner = [
+          'rowid AS rid', 'image IS NOT NULL AS _has_image',
+          ...spec.primaryKey.map((k) => extract('key', k)), ...scopeFields.map((n) => extract('image', n)),
+        ];
+        const params = new Params();
+        const scopeCond = view.scope ? `AND _has_image AND ${filterSql(view.scope, fieldMap, params)}` : '';
         const res = await c.runAndReadAll(
-          `SELECT rowid AS rid, key::VARCHAR AS key FROM _tombstones WHERE dataset = ? AND seq = ? AND rowid > ? ORDER BY rowid LIMIT ${limit + 1}`,
-          [spec.code, cur.seq, cur.pos === null ? -1 : Number(cur.pos[0])],
+          `SELECT rid, ${visibleKey.map((k) => outputColumnSql(fieldMap.get(k) as FieldSpec, view.masks)).join(', ') || '1 AS _none'}
+           FROM (SELECT ${inner.join(', ')} FROM _tombstones WHERE dataset = ${lit(spec.code)} AND seq = ${Number(cur.seq)} AND rowid > ${cur.pos === null ? -1 : Number(cur.pos[0])})
+           WHERE true ${scopeCond} ORDER BY rid LIMIT ${limit + 1}`,
+          params.values as DuckDBValue[],
         );
-        const rows = res.getRowObjects();
-        for (const r of rows.slice(0, limit)) items.push({ op: 'delete', seq: cur.seq, record: JSON.parse(String(r.key)) });
+        const rows = res.getRowObjectsJson() as Record<string, unknown>[];
+        for (const r of rows.slice(0, limit)) items.push({ op: 'delete', seq: cur.seq, record: Object.fromEntries(visibleKey.map((k) => [k, out(r, k)])) });
         if (rows.length > limit) return { items, next: { seq: cur.seq, phase: 'tomb' as const, pos: [num(rows[limit - 1].rid)] }, more: true };
         cur = { seq: cur.seq, phase: 'rows', pos: null };
       }
       const budget = limit - items.length;
       const params = new Params();
       const ks = cur.pos ? ` AND ${keysetSql(keys, cur.pos, fieldMap, params)}` : '';
+      const scope = view.scope ? ` AND ${filterSql(view.scope, fieldMap, params)}` : '';
       const keyCols = keys.map((k) => (k.field === '_rid' ? 'rowid AS "_k__rid"' : `${ident(k.field)} AS ${ident(`_k_${k.field}`)}`));
       const res = await c
         .runAndReadAll(
-          `SELECT ${this.selectList(spec, names)}, ${keyCols.join(', ')} FROM ${t} WHERE _seq = ${Number(cur.seq)}${ks} ${orderClause(keys)} LIMIT ${budget + 1}`,
+          `SELECT ${this.selectList(spec, names, view.masks) || '1 AS _none'}, ${keyCols.join(', ')} FROM ${t} WHERE _seq = ${Number(cur.seq)}${scope}${ks} ${orderClause(keys)} LIMIT ${budget + 1}`,
           params.values as DuckDBValue[],
         )
         .catch((e: unknown) => {
@@ -538,7 +561,7 @@ export class DuckDbLake implements Lake {
         });
       const raw = res.getRowObjectsJson() as Record<string, unknown>[];
       const page = raw.slice(0, budget);
-      for (const r of page) items.push({ op: 'upsert', seq: cur.seq, record: Object.fromEntries(names.map((n) => [n, outValue(fieldMap.get(n), r[n])])) });
+      for (const r of page) items.push({ op: 'upsert', seq: cur.seq, record: Object.fromEntries(names.map((n) => [n, out(r, n)])) });
       if (raw.length > budget) {
         const last = page[page.length - 1];
         const pos = last ? keys.map((k) => keyLiteral(last[`_k_${k.field}`])) : cur.pos;

@@ -2,7 +2,7 @@ import type { FieldSpec, FieldType } from '../modules/catalogue/types.ts';
 import { FORMATS } from '../modules/catalogue/validators/formats.ts';
 import { sqlDate, sqlTimestamp } from '../modules/catalogue/validators/dates.ts';
 import type { Filter, Literal } from '../modules/query/filter.ts';
-import type { Bucket, SortKey } from './lake.ts';
+import type { Bucket, FieldMask, SortKey } from './lake.ts';
 
 /** DuckDB column type of each field type. */
 export const DUCK_TYPES: Record<FieldType, string> = {
@@ -181,10 +181,36 @@ export function bucketSql(field: string, bucket: Bucket | null): string {
   return bucket ? `date_trunc(${lit(bucket)}, ${ident(field)})` : ident(field);
 }
 
-/** A SQL expression producing one RFC 4180 CSV line from the selected fields. */
-export function csvLineSql(fields: FieldSpec[]): string {
+/** HMAC-SHA-256 of a VARCHAR expression under a key (hex), computed in SQL; equal to Node's createHmac('sha256'). */
+export function hmacSql(expr: string, keyHex: string): string {
+  const key = Buffer.alloc(64);
+  Buffer.from(keyHex, 'hex').copy(key);
+  const pad = (b: number) => Buffer.from(key.map((x) => x ^ b)).toString('hex');
+  return `sha256(unhex('${pad(0x5c)}') || unhex(sha256(unhex('${pad(0x36)}') || encode(${expr}))))`;
+}
+
+/** The masked form of a column (text), or NULL where the value is NULL. */
+export function maskSql(column: string, mask: FieldMask): string {
+  const text = `CAST(${column} AS VARCHAR)`;
+  if (mask.kind === 'hash') return `(CASE WHEN ${column} IS NULL THEN NULL ELSE ${hmacSql(text, mask.key)} END)`;
+  const ks = Math.max(0, Math.floor(mask.keepStart));
+  const ke = Math.max(0, Math.floor(mask.keepEnd));
+  return `(CASE WHEN ${column} IS NULL THEN NULL WHEN length(${text}) <= ${ks + ke} THEN repeat('*', length(${text}))
+    ELSE left(${text}, ${ks}) || repeat('*', length(${text}) - ${ks + ke}) || right(${text}, ${ke}) END)`;
+}
+
+/** A selected column: masked when a mask is given, JSON as text, otherwise the column itself. */
+export function outputColumnSql(f: FieldSpec, masks: Record<string, FieldMask>): string {
+  const m = masks[f.name];
+  if (m) return `${maskSql(ident(f.name), m)} AS ${ident(f.name)}`;
+  return f.type === 'json' ? `${ident(f.name)}::VARCHAR AS ${ident(f.name)}` : ident(f.name);
+}
+
+/** A SQL expression producing one RFC 4180 CSV line from the selected fields (masked ones as their masks). */
+export function csvLineSql(fields: FieldSpec[], masks: Record<string, FieldMask> = {}): string {
   const cells = fields.map((f) => {
-    const c = ident(f.name);
+    const c = masks[f.name] ? maskSql(ident(f.name), masks[f.name]) : ident(f.name);
+    if (masks[f.name]) return `coalesce('"' || replace(${c}, '"', '""') || '"', '')`;
     const text =
       f.type === 'timestamp'
         ? `strftime(${c}, '%Y-%m-%dT%H:%M:%SZ')`

@@ -57,9 +57,17 @@ export interface SortKey {
   desc: boolean;
 }
 
+/**
+ * How a field's clear value is hidden from a consumer (脱敏): a partial mask keeps the first and last characters
+ * (350203********1234, 138****5678, 张*); a keyed hash (HMAC-SHA-256, hex) gives a stable pseudonym to join on.
+ */
+export type FieldMask = { kind: 'partial'; keepStart: number; keepEnd: number } | { kind: 'hash'; key: string };
+
 /** A records query, already checked against the schema. */
 export interface SelectPlan {
   fields: string[];
+  /** Masks applied to selected fields, by field name; a masked field comes out as text. */
+  masks: Record<string, FieldMask>;
   filter: Filter | null;
   q: string | null;
   textFields: string[];
@@ -105,6 +113,13 @@ export interface ChangeCursor {
   pos: Literal[] | null;
 }
 
+/** What of a dataset a reader may see in the change feed: fields (masked as given) and rows within a scope. */
+export interface ChangeView {
+  fields: string[];
+  masks: Record<string, FieldMask>;
+  scope: Filter | null;
+}
+
 /** One entry of the change feed. */
 export interface ChangeEntry {
   op: 'upsert' | 'delete';
@@ -142,8 +157,11 @@ export interface Lake {
   export(spec: LakeTableSpec, plan: SelectPlan, format: ExportFormat): AsyncIterable<Uint8Array>;
   /** Group-by aggregates. */
   aggregate(spec: LakeTableSpec, plan: AggregatePlan): Promise<Record<string, unknown>[]>;
-  /** Changes after a cursor, batch by batch: each batch's deleted keys, then the records it wrote that still stand. */
-  changes(spec: LakeTableSpec, after: ChangeCursor, limit: number): Promise<{ items: ChangeEntry[]; next: ChangeCursor; more: boolean }>;
+  /**
+   * Changes after a cursor, batch by batch: each batch's deleted keys, then the records it wrote that still stand;
+   * only rows within the view's scope (deleted rows judged by their last image), with its fields and masks.
+   */
+  changes(spec: LakeTableSpec, after: ChangeCursor, limit: number, view: ChangeView): Promise<{ items: ChangeEntry[]; next: ChangeCursor; more: boolean }>;
   /** Quarantined rows of a dataset, optionally of one batch. */
   quarantine(code: string, opts: { seq: number | null; limit: number; offset: number }): Promise<{ items: QuarantineEntry[]; total: number }>;
   /** Current number of records in a dataset. */

@@ -125,4 +125,121 @@ export const MIGRATIONS: Record<string, Migration> = {
         .execute();
     },
   },
+  '0003_governed_sharing': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('users')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('username', 'text', (c) => c.notNull().unique())
+        .addColumn('display_name', 'text', (c) => c.notNull())
+        .addColumn('org_code', 'text', (c) => c.notNull().references('organisations.code'))
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('password_hash', 'text', (c) => c.notNull())
+        .addColumn('failed_logins', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('locked_until', 'text')
+        .addColumn('disabled', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('last_login_at', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('sessions')
+        .addColumn('id_hash', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('last_seen_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('sessions_user').on('sessions').column('user_id').execute();
+      await db.schema
+        .createTable('app_tokens')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('system_code', 'text', (c) => c.notNull().references('systems.code'))
+        .addColumn('org_code', 'text', (c) => c.notNull().references('organisations.code'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('secret_hash', 'text', (c) => c.notNull())
+        .addColumn('scopes', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('revoked_at', 'text')
+        .addColumn('last_used_at', 'text')
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('app_tokens_system').on('app_tokens').column('system_code').execute();
+      await db.schema
+        .createTable('share_requests')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('dataset_code', 'text', (c) => c.notNull().references('datasets.code'))
+        .addColumn('provider_org', 'text', (c) => c.notNull())
+        .addColumn('consumer_org', 'text', (c) => c.notNull().references('organisations.code'))
+        .addColumn('consumer_system', 'text', (c) => c.notNull().references('systems.code'))
+        .addColumn('requested_by', 'text', (c) => c.notNull())
+        .addColumn('purpose', 'text', (c) => c.notNull())
+        .addColumn('fields', 'text', (c) => c.notNull())
+        .addColumn('row_scope', 'text')
+        .addColumn('duration_days', 'integer', (c) => c.notNull())
+        .addColumn('share_type', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('step_started_at', 'text', (c) => c.notNull())
+        .addColumn('step_due_at', 'text')
+        .addColumn('refusal_reason', 'text')
+        .addColumn('grant_id', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('share_requests_provider').on('share_requests').columns(['provider_org', 'status']).execute();
+      await db.schema.createIndex('share_requests_consumer').on('share_requests').columns(['consumer_org', 'status']).execute();
+      await db.schema
+        .createTable('share_request_events')
+        .addColumn('request_id', 'text', (c) => c.notNull().references('share_requests.id'))
+        .addColumn('n', 'integer', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('from_status', 'text')
+        .addColumn('to_status', 'text', (c) => c.notNull())
+        .addColumn('note', 'text')
+        .addPrimaryKeyConstraint('share_request_events_pk', ['request_id', 'n'])
+        .execute();
+      await db.schema
+        .createTable('grants')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('request_id', 'text')
+        .addColumn('dataset_code', 'text', (c) => c.notNull().references('datasets.code'))
+        .addColumn('provider_org', 'text', (c) => c.notNull())
+        .addColumn('consumer_org', 'text', (c) => c.notNull().references('organisations.code'))
+        .addColumn('consumer_system', 'text', (c) => c.notNull().references('systems.code'))
+        .addColumn('purpose', 'text', (c) => c.notNull())
+        .addColumn('fields', 'text', (c) => c.notNull())
+        .addColumn('masks', 'text', (c) => c.notNull())
+        .addColumn('row_scope', 'text')
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('rows_per_day', 'integer')
+        .addColumn('requests_per_minute', 'integer')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('revoked_at', 'text')
+        .addColumn('revoked_by', 'text')
+        .addColumn('revoke_reason', 'text')
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('grants_dataset_consumer').on('grants').columns(['dataset_code', 'consumer_org', 'status']).execute();
+      await db.schema.createIndex('grants_consumer').on('grants').columns(['consumer_org', 'status']).execute();
+      await db.schema
+        .createTable('grant_usage')
+        .addColumn('grant_id', 'text', (c) => c.notNull())
+        .addColumn('day', 'text', (c) => c.notNull())
+        .addColumn('rows', 'bigint', (c) => c.notNull())
+        .addColumn('requests', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('grant_usage_pk', ['grant_id', 'day'])
+        .execute();
+      await db.schema
+        .createTable('calendar_days')
+        .addColumn('day', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('audit_entries_org').on('audit_entries').columns(['org_code', 'seq']).execute();
+      await db.schema.createIndex('audit_entries_actor').on('audit_entries').columns(['actor_id', 'seq']).execute();
+    },
+  },
 };

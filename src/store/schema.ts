@@ -10,6 +10,14 @@ export interface StoreSchema {
   batches: BatchTable;
   audit_entries: AuditEntryTable;
   audit_checkpoints: AuditCheckpointTable;
+  users: UserTable;
+  sessions: SessionTable;
+  app_tokens: AppTokenTable;
+  share_requests: ShareRequestTable;
+  share_request_events: ShareRequestEventTable;
+  grants: GrantTable;
+  grant_usage: GrantUsageTable;
+  calendar_days: CalendarDayTable;
 }
 
 export interface OrganisationTable {
@@ -116,4 +124,107 @@ export interface AuditCheckpointTable {
   merkle_root: string;
   key_id: string;
   signature: string;
+}
+
+export interface UserTable {
+  id: string;
+  username: string;
+  display_name: string;
+  org_code: string;
+  role: string;
+  password_hash: string;
+  failed_logins: number;
+  locked_until: string | null;
+  disabled: number;
+  last_login_at: string | null;
+  created_at: string;
+}
+
+export interface SessionTable {
+  id_hash: string;
+  user_id: string;
+  created_at: string;
+  expires_at: string;
+  last_seen_at: string;
+}
+
+export interface AppTokenTable {
+  id: string;
+  system_code: string;
+  org_code: string;
+  name: string;
+  secret_hash: string;
+  scopes: string;
+  expires_at: string;
+  revoked_at: string | null;
+  last_used_at: string | null;
+  created_by: string;
+  created_at: string;
+}
+
+export interface ShareRequestTable {
+  id: string;
+  dataset_code: string;
+  provider_org: string;
+  consumer_org: string;
+  consumer_system: string;
+  requested_by: string;
+  purpose: string;
+  fields: string;
+  row_scope: string | null;
+  duration_days: number;
+  share_type: string;
+  status: string;
+  step_started_at: string;
+  step_due_at: string | null;
+  refusal_reason: string | null;
+  grant_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ShareRequestEventTable {
+  request_id: string;
+  n: number;
+  at: string;
+  actor: string;
+  action: string;
+  from_status: string | null;
+  to_status: string;
+  note: string | null;
+}
+
+export interface GrantTable {
+  id: string;
+  request_id: string | null;
+  dataset_code: string;
+  provider_org: string;
+  consumer_org: string;
+  consumer_system: string;
+  purpose: string;
+  fields: string;
+  masks: string;
+  row_scope: string | null;
+  expires_at: string;
+  rows_per_day: number | null;
+  requests_per_minute: number | null;
+  status: string;
+  revoked_at: string | null;
+  revoked_by: string | null;
+  revoke_reason: string | null;
+  created_by: string;
+  created_at: string;
+}
+
+export interface GrantUsageTable {
+  grant_id: string;
+  day: string;
+  rows: number;
+  requests: number;
+}
+
+export interface CalendarDayTable {
+  day: string;
+  kind: 'holiday' | 'workday';
+  name: string;
 }

@@ -3,12 +3,14 @@ import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PEOPLE_FIELDS, testApp } from '../helpers.ts';
+import { PEOPLE_FIELDS, as, signIn, testApp } from '../helpers.ts';
 
 let app: FastifyInstance;
 let close: () => Promise<void>;
 let dataDir: string;
 let code: string;
+let keyless: string;
+let cookie: string;
 
 const HEADER = 'id,name,id_no,district,score,born,seen_at,active,home,extra';
 const good = (id: number) => `${id},张三${id},11010519491231002X,350203,${id % 100},1990-01-0${(id % 9) + 1},2024-05-01 08:00:00,true,"118.1,24.5","{""k"":${id}}"`;
@@ -24,7 +26,8 @@ async function count(): Promise<number> {
 
 beforeAll(async () => {
   const t = await testApp({ demo: 'small', env: { XMCITY_MAX_INGEST_BYTES: '200000', XMCITY_MAX_LINE_BYTES: '4096' } });
-  app = t.app;
+  cookie = (await signIn(t.app, 'DSJJ', 'data_steward')).cookie;
+  app = as(t.app, { cookie });
   close = t.close;
   dataDir = t.config.dataDir;
   const r = await app.inject({
@@ -34,6 +37,12 @@ beforeAll(async () => {
   });
   expect(r.statusCode).toBe(201);
   code = r.json().code;
+  const k = await app.inject({
+    method: 'POST',
+    url: '/api/v1/datasets',
+    payload: { name: '无主键', summary: 'test', category: '10', orgCode: 'DSJJ', systemCode: 'DSJJ-HUB', updateCycle: 'daily', shareType: 'none', openType: 'closed', fields: [{ name: 'day', label: '日期', type: 'date' }] },
+  });
+  keyless = k.json().code;
 });
 afterAll(async () => close());
 
@@ -180,11 +189,11 @@ describe('ingest over HTTP', () => {
     ['a file that is not XLSX', 'format=xlsx', 'id,name\n1,a\n', 400, 'BAD_XLSX'],
     ['an over-long line', 'format=ndjson', `{"id":1,"name":"${'x'.repeat(5000)}"}\n`, 413, 'LINE_TOO_LONG'],
     ['an oversize body', 'format=ndjson', `${'{"id":1,"name":"a"}\n'.repeat(12000)}`, 413, 'BODY_TOO_LARGE'],
-    ['a mode that needs a key on a keyless dataset', '/api/v1/datasets/XM-12-GKJ-00001/records?format=csv&mode=upsert', 'day,terminal,teu\n', 400, 'PRIMARY_KEY_REQUIRED'],
+    ['a mode that needs a key on a keyless dataset', '/api/v1/datasets/KEYLESS/records?format=csv&mode=upsert', 'day\n', 400, 'PRIMARY_KEY_REQUIRED'],
   ])('refuses %s with a stable 4xx and commits nothing', async (_name, query, body, status, errCode) => {
     const before = await count();
     const batches = (await app.inject({ url: `/api/v1/datasets/${code}/batches` })).json().total;
-    const url = query?.startsWith('/') ? query : `/api/v1/datasets/${code}/records?${query ?? 'format=exe'}`;
+    const url = query?.startsWith('/') ? query.replace('KEYLESS', keyless) : `/api/v1/datasets/${code}/records?${query ?? 'format=exe'}`;
     const r = await app.inject({ method: 'POST', url, payload: body, headers: { 'content-type': 'text/plain' } });
     expect(r.statusCode).toBe(status);
     expect(r.json().error.code).toBe(errCode);
@@ -214,7 +223,7 @@ describe('ingest over HTTP', () => {
         ctl.enqueue(chunk);
       },
     });
-    const r = await fetch(`${address}/api/v1/datasets/${code}/records?format=ndjson`, { method: 'POST', body, duplex: 'half' } as RequestInit);
+    const r = await fetch(`${address}/api/v1/datasets/${code}/records?format=ndjson`, { method: 'POST', body, duplex: 'half', headers: { cookie } } as RequestInit);
     expect(r.status).toBe(413);
     expect(((await r.json()) as { error: { code: string } }).error.code).toBe('BODY_TOO_LARGE');
   });

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testApp } from '../helpers.ts';
+import { asPerson, testApp } from '../helpers.ts';
 
 let app: FastifyInstance;
 let close: () => Promise<void>;
@@ -13,7 +13,9 @@ type Ent = { credit_code: string; district: string; capital: number | null; stat
 let all: Ent[];
 
 beforeAll(async () => {
-  ({ app, close } = await testApp({ demo: 'small' }));
+  const t = await testApp({ demo: 'small' });
+  close = t.close;
+  app = await asPerson(t.app, 'SCJGJ', 'analyst');
   const r = await get('records', { limit: 10000, total: 'exact' });
   all = r.json().items;
   expect(all.length).toBe(r.json().total);
@@ -117,11 +119,19 @@ describe('records query', () => {
     expect(r.json().error.code).toBe(errCode);
   });
 
-  it('refuses forged cursors whose values do not fit the keys', async () => {
+  it('refuses forged, altered and plain-text cursors: cursors are sealed', async () => {
     const first = (await get('records', { sort: 'capital', limit: 2 })).json();
-    const { f } = JSON.parse(Buffer.from(first.nextCursor, 'base64url').toString());
-    for (const k of [['lots', 'x'], [1, 2, 3, 4], [{ a: 1 }, 'x'], []]) {
-      const cursor = Buffer.from(JSON.stringify({ f, k })).toString('base64url');
+    const raw = Buffer.from(first.nextCursor, 'base64url');
+    expect(raw.toString('utf8')).not.toContain('capital');
+    const flipped = Buffer.from(raw);
+    flipped[flipped.length - 1] ^= 1;
+    const forged = [
+      flipped.toString('base64url'),
+      Buffer.from(JSON.stringify({ f: 'x', k: ['lots', 'x'] })).toString('base64url'),
+      'not a cursor',
+      first.nextCursor.slice(0, 20),
+    ];
+    for (const cursor of forged) {
       const r = await get('records', { sort: 'capital', limit: 2, cursor });
       expect([r.statusCode, r.json().error?.code]).toEqual([400, 'BAD_CURSOR']);
     }

@@ -1,12 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/modules/demo/random.ts';
-import { testApp } from '../helpers.ts';
+import { asPerson, testApp } from '../helpers.ts';
 
 let app: FastifyInstance;
 let close: () => Promise<void>;
 beforeAll(async () => {
-  ({ app, close } = await testApp({ demo: 'small' }));
+  const t = await testApp({ demo: 'small' });
+  close = t.close;
+  app = await asPerson(t.app, 'SCJGJ', 'analyst');
 });
 afterAll(async () => close());
 

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Platform } from '../../src/platform.ts';
 import { STORE_BACKENDS, testPlatform } from '../helpers.ts';
+import { cliActor } from '../../src/modules/access/actor.ts';
+
+const OP = cliActor('test');
 
 describe.each(STORE_BACKENDS)('Store on $name', ({ databaseUrl }) => {
   let p: Platform;
@@ -36,8 +39,8 @@ describe.each(STORE_BACKENDS)('Store on $name', ({ databaseUrl }) => {
 
   it('generates resource codes from category, organisation and a sequence', async () => {
     const base = { summary: 's', category: '03', orgCode: 'SCJGJ', systemCode: 'SCJGJ-REG', updateCycle: 'daily' as const, shareType: 'unconditional' as const, openType: 'open' as const, fields: [{ name: 'a', label: 'A', type: 'string' as const }] };
-    const a = await p.catalogue.create({ ...base, name: '一' });
-    const b = await p.catalogue.create({ ...base, name: '二' });
+    const a = await p.catalogue.create(OP, { ...base, name: '一' });
+    const b = await p.catalogue.create(OP, { ...base, name: '二' });
     expect(a.code).toBe('XM-03-SCJGJ-00001');
     expect(b.code).toBe('XM-03-SCJGJ-00002');
   });
@@ -50,17 +53,17 @@ describe.each(STORE_BACKENDS)('Store on $name', ({ databaseUrl }) => {
   });
 
   it('adds a field as a new schema version', async () => {
-    const d = await p.catalogue.addField('XM-03-SCJGJ-00001', { name: 'b', label: 'B', type: 'integer' });
+    const d = await p.catalogue.addField(OP, 'XM-03-SCJGJ-00001', { name: 'b', label: 'B', type: 'integer' });
     expect(d.schemaVersion).toBe(2);
     expect(d.fields.map((f) => [f.name, f.sinceVersion])).toEqual([['a', 1], ['b', 2]]);
-    await expect(p.catalogue.addField('XM-03-SCJGJ-00001', { name: 'b', label: 'B', type: 'integer' })).rejects.toMatchObject({ code: 'FIELD_EXISTS' });
+    await expect(p.catalogue.addField(OP, 'XM-03-SCJGJ-00001', { name: 'b', label: 'B', type: 'integer' })).rejects.toMatchObject({ code: 'FIELD_EXISTS' });
   });
 
   it('records batches, counts them per day and enforces one batch per idempotency key', async () => {
     const { Readable } = await import('node:stream');
-    const r = await p.ingest.ingest({ dataset: 'XM-03-SCJGJ-00001', format: 'csv', mode: 'append', body: Readable.from(['a,b\nx,1\ny,notanumber\n']), idempotencyKey: 'k1', source: 'test' });
+    const r = await p.ingest.ingest({ dataset: 'XM-03-SCJGJ-00001', format: 'csv', mode: 'append', body: Readable.from(['a,b\nx,1\ny,notanumber\n']), idempotencyKey: 'k1', source: 'test', actor: OP });
     expect(r).toMatchObject({ accepted: 2, valid: 1, invalid: 1, replayed: false });
-    const again = await p.ingest.ingest({ dataset: 'XM-03-SCJGJ-00001', format: 'csv', mode: 'append', body: Readable.from(['a,b\nx,1\n']), idempotencyKey: 'k1', source: 'test' });
+    const again = await p.ingest.ingest({ dataset: 'XM-03-SCJGJ-00001', format: 'csv', mode: 'append', body: Readable.from(['a,b\nx,1\n']), idempotencyKey: 'k1', source: 'test', actor: OP });
     expect(again).toMatchObject({ batchId: r.batchId, replayed: true, valid: 1 });
     const daily = await p.ingest.daily('XM-03-SCJGJ-00001', 7);
     expect(daily).toEqual([{ day: new Date().toISOString().slice(0, 10), valid: 1, invalid: 1 }]);
@@ -72,15 +75,15 @@ describe.each(STORE_BACKENDS)('Store on $name', ({ databaseUrl }) => {
   it('recovers a batch the Lake committed but the Store never recorded, before the next batch', async () => {
     const { Readable } = await import('node:stream');
     const code = 'XM-03-SCJGJ-00001';
-    const first = await p.ingest.ingest({ dataset: code, format: 'csv', mode: 'append', body: Readable.from(['a,b\nr1,1\nr2,2\n']), idempotencyKey: 'lost-1', source: 'test' });
+    const first = await p.ingest.ingest({ dataset: code, format: 'csv', mode: 'append', body: Readable.from(['a,b\nr1,1\nr2,2\n']), idempotencyKey: 'lost-1', source: 'test', actor: OP });
     // As if the process had stopped between the Lake's commit and the Store's.
     const before = await p.catalogue.get(code);
     await p.store.db.deleteFrom('batches').where('batch_id', '=', first.batchId).execute();
     await p.store.db.updateTable('datasets').set({ last_seq: first.seq - 1, valid_records: before.validRecords - 2 }).where('code', '=', code).execute();
     await p.catalogue.refresh(code);
-    const next = await p.ingest.ingest({ dataset: code, format: 'csv', mode: 'append', body: Readable.from(['a,b\nr3,3\n']), idempotencyKey: 'after-loss', source: 'test' });
+    const next = await p.ingest.ingest({ dataset: code, format: 'csv', mode: 'append', body: Readable.from(['a,b\nr3,3\n']), idempotencyKey: 'after-loss', source: 'test', actor: OP });
     expect(next.seq).toBe(first.seq + 1);
-    const replay = await p.ingest.ingest({ dataset: code, format: 'csv', mode: 'append', body: Readable.from(['a,b\nr1,1\nr2,2\n']), idempotencyKey: 'lost-1', source: 'test' });
+    const replay = await p.ingest.ingest({ dataset: code, format: 'csv', mode: 'append', body: Readable.from(['a,b\nr1,1\nr2,2\n']), idempotencyKey: 'lost-1', source: 'test', actor: OP });
     expect(replay).toMatchObject({ replayed: true, seq: first.seq });
     const d = await p.catalogue.get(code);
     expect(d.validRecords).toBe(await p.lake.rowCount(code));

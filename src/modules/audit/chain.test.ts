@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { inclusionProof, merkleRoot, verifyInclusion } from './chain.ts';
+import { MerkleAccumulator, inclusionProof, merkleRoot, verifyInclusion } from './chain.ts';
 
 const hashes = (n: number) => Array.from({ length: n }, (_, i) => createHash('sha256').update(`entry ${i}`).digest('hex'));
 
@@ -27,5 +27,14 @@ describe('Merkle tree over audit entries', () => {
     const root = merkleRoot(hs);
     expect(merkleRoot([hs[1], hs[0], ...hs.slice(2)])).not.toBe(root);
     expect(merkleRoot(hs.slice(0, 7))).not.toBe(root);
+  });
+
+  it('builds the same roots incrementally as over the whole list', () => {
+    const hs = hashes(70);
+    const acc = new MerkleAccumulator();
+    for (let n = 1; n <= hs.length; n++) {
+      acc.push(hs[n - 1]);
+      expect(acc.root()).toBe(merkleRoot(hs.slice(0, n)));
+    }
   });
 });

@@ -75,6 +75,32 @@ export function merkleRoot(hashes: string[]): string {
   return level[0];
 }
 
+/**
+ * Builds the same Merkle root as `merkleRoot` one entry at a time, in O(log n) memory: perfect subtrees are
+ * merged as they fill, and the root folds the remaining ones from the right.
+ */
+export class MerkleAccumulator {
+  private stack: { size: number; hash: string }[] = [];
+  count = 0;
+
+  push(entryHashHex: string): void {
+    let top = { size: 1, hash: leaf(entryHashHex) };
+    while (this.stack.length && this.stack[this.stack.length - 1].size === top.size) {
+      const left = this.stack.pop()!;
+      top = { size: left.size * 2, hash: node(left.hash, top.hash) };
+    }
+    this.stack.push(top);
+    this.count++;
+  }
+
+  root(): string {
+    if (!this.stack.length) return createHash('sha256').digest('hex');
+    let acc = this.stack[this.stack.length - 1].hash;
+    for (let i = this.stack.length - 2; i >= 0; i--) acc = node(this.stack[i].hash, acc);
+    return acc;
+  }
+}
+
 /** One step of an inclusion proof: the sibling hash and which side it is on. */
 export interface ProofStep {
   sibling: string;

@@ -62,7 +62,48 @@ export class AuditRepository {
       .execute();
   }
 
+  /** Entries matching a search, newest first. */
+  search(q: AuditSearch) {
+    let s = this.store.db.selectFrom('audit_entries').selectAll();
+    if (q.actorId) s = s.where('actor_id', '=', q.actorId);
+    if (q.orgCode) s = s.where('org_code', '=', q.orgCode);
+    if (q.dataset) s = s.where('dataset_code', '=', q.dataset);
+    if (q.action) s = s.where('action', '=', q.action);
+    if (q.result) s = s.where('result', '=', q.result);
+    if (q.grantId) s = s.where('grant_id', '=', q.grantId);
+    if (q.from) s = s.where('at', '>=', q.from);
+    if (q.to) s = s.where('at', '<', q.to);
+    if (q.before) s = s.where('seq', '<', q.before);
+    const scope = q.scopeOrg;
+    if (scope) {
+      s = s.where((eb) => eb.or([eb('org_code', '=', scope.org), ...(scope.datasets.length ? [eb('dataset_code', 'in', scope.datasets)] : [])]));
+    }
+    return s.orderBy('seq', 'desc').limit(q.limit).execute();
+  }
+
+  async count(): Promise<number> {
+    const r = await this.store.db.selectFrom('audit_entries').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+    return Number(r?.n ?? 0);
+  }
+
   checkpoints() {
     return this.store.db.selectFrom('audit_checkpoints').selectAll().orderBy('seq_to').execute();
   }
+}
+
+/** A search of the trail; all conditions are optional and combine with AND. */
+export interface AuditSearch {
+  actorId?: string;
+  orgCode?: string;
+  dataset?: string;
+  action?: string;
+  result?: string;
+  grantId?: string;
+  from?: string;
+  to?: string;
+  /** Only entries about these datasets or by people and systems of this organisation (a provider's view). */
+  scopeOrg?: { org: string; datasets: string[] };
+  /** Entries with seq below this (paging newest first). */
+  before?: number;
+  limit: number;
 }

@@ -1,5 +1,5 @@
-import { fromRow, type AuditRepository } from './repository.ts';
-import { GENESIS_HASH, entryHash, findFault, inclusionProof, merkleRoot, verifyInclusion, type AuditEntry, type AuditFacts, type ChainFault, type ProofStep } from './chain.ts';
+import { fromRow, type AuditRepository, type AuditSearch } from './repository.ts';
+import { GENESIS_HASH, MerkleAccumulator, entryHash, findFault, inclusionProof, merkleRoot, verifyInclusion, type AuditEntry, type AuditFacts, type ChainFault, type ProofStep } from './chain.ts';
 import type { SigningKey } from './keys.ts';
 
 /** A signed checkpoint: the chain head and the Merkle root over entries 1..seqTo, signed with the platform key. */
@@ -30,6 +30,8 @@ function checkpointMessage(c: Omit<Checkpoint, 'signature' | 'keyId'>): Buffer {
  */
 export class AuditService {
   private tail: Promise<unknown> = Promise.resolve();
+  /** The chain head as last written by this process; reloaded after any failed write. */
+  private head: { seq: number; hash: string } | null = null;
 
   constructor(
     private readonly repo: AuditRepository,
@@ -42,10 +44,16 @@ export class AuditService {
    */
   append(facts: AuditFacts): Promise<AuditEntry> {
     const run = async () => {
-      const head = (await this.repo.head()) ?? { seq: 0, hash: GENESIS_HASH };
+      const head = this.head ?? (await this.repo.head()) ?? { seq: 0, hash: GENESIS_HASH };
       const seq = head.seq + 1;
       const entry: AuditEntry = { ...facts, seq, prevHash: head.hash, hash: entryHash(seq, head.hash, facts) };
-      await this.repo.insert(entry);
+      try {
+        await this.repo.insert(entry);
+      } catch (e) {
+        this.head = null;
+        throw e;
+      }
+      this.head = { seq, hash: entry.hash };
       return entry;
     };
     const next = this.tail.then(run, run);
@@ -64,38 +72,60 @@ export class AuditService {
     return c;
   }
 
-  /** Walks the whole trail and the checkpoints; names the first bad entry. */
+  /**
+   * Walks the whole trail and the checkpoints in one pass and O(log n) memory; names the first bad entry, or the
+   * first checkpoint the entries no longer match.
+   */
   async verify(opts: { pageSize?: number; onProgress?: (seq: number) => void } = {}): Promise<VerifyReport> {
     const pageSize = opts.pageSize ?? 10_000;
-    const checkpoints = await this.repo.checkpoints();
+    const checkpoints = (await this.repo.checkpoints()).map((c) => ({ ...c, seqTo: Number(c.seq_to) }));
+    const bad = (seq: number, detail: string, entries: number): VerifyReport => ({ ok: false, entries, checkpoints: checkpoints.length, fault: { seq, problem: 'checkpoint', detail } });
+    for (const c of checkpoints) {
+      const body = { seqTo: c.seqTo, at: c.at, headHash: c.head_hash, merkleRoot: c.merkle_root };
+      if (c.key_id !== this.key.keyId || !this.key.verify(checkpointMessage(body), c.signature)) return bad(c.seqTo, `checkpoint at entry ${c.seqTo} has a bad signature`, 0);
+    }
+    let next = 0;
     let after = 0;
     let prev = { seq: 0, hash: GENESIS_HASH };
-    let count = 0;
-    const hashes: string[] = [];
+    const acc = new MerkleAccumulator();
     for (;;) {
       const rows = await this.repo.page(after, pageSize);
       if (!rows.length) break;
       const entries = rows.map(fromRow);
       const fault = findFault(entries, prev);
-      if (fault) return { ok: false, entries: count, checkpoints: checkpoints.length, fault };
-      for (const e of entries) hashes.push(e.hash);
-      count += entries.length;
+      if (fault) return { ok: false, entries: acc.count, checkpoints: checkpoints.length, fault };
+      for (const e of entries) {
+        acc.push(e.hash);
+        while (next < checkpoints.length && checkpoints[next].seqTo === e.seq) {
+          const c = checkpoints[next++];
+          if (c.head_hash !== e.hash || c.merkle_root !== acc.root()) return bad(c.seqTo, `entries up to ${c.seqTo} no longer match the signed checkpoint`, acc.count);
+        }
+      }
       const last = entries[entries.length - 1];
       prev = { seq: last.seq, hash: last.hash };
       after = last.seq;
       opts.onProgress?.(after);
     }
-    for (const c of checkpoints) {
-      const seqTo = Number(c.seq_to);
-      const body = { seqTo, at: c.at, headHash: c.head_hash, merkleRoot: c.merkle_root };
-      const bad = (detail: string): VerifyReport => ({ ok: false, entries: count, checkpoints: checkpoints.length, fault: { seq: seqTo, problem: 'checkpoint', detail } });
-      if (c.key_id !== this.key.keyId || !this.key.verify(checkpointMessage(body), c.signature)) return bad(`checkpoint at entry ${seqTo} has a bad signature`);
-      if (seqTo > hashes.length) return bad(`checkpoint covers entries up to ${seqTo} but the trail ends at ${hashes.length} (entries were removed from the end)`);
-      if (hashes[seqTo - 1] !== c.head_hash || merkleRoot(hashes.slice(0, seqTo)) !== c.merkle_root) {
-        return bad(`entries up to ${seqTo} no longer match the signed checkpoint`);
-      }
+    if (next < checkpoints.length) {
+      const c = checkpoints[next];
+      return bad(c.seqTo, `checkpoint covers entries up to ${c.seqTo} but the trail ends at ${acc.count} (entries were removed from the end)`, acc.count);
     }
-    return { ok: true, entries: count, checkpoints: checkpoints.length, fault: null };
+    return { ok: true, entries: acc.count, checkpoints: checkpoints.length, fault: null };
+  }
+
+  /** Entries matching a search, newest first. */
+  async search(q: AuditSearch): Promise<AuditEntry[]> {
+    return (await this.repo.search(q)).map(fromRow);
+  }
+
+  /** Signed checkpoints, oldest first. */
+  async checkpoints(): Promise<Checkpoint[]> {
+    return (await this.repo.checkpoints()).map((c) => ({ seqTo: Number(c.seq_to), at: c.at, headHash: c.head_hash, merkleRoot: c.merkle_root, keyId: c.key_id, signature: c.signature }));
+  }
+
+  /** The public key checkpoints are signed with (PEM), for checking them outside the platform. */
+  publicKey(): { keyId: string; publicKeyPem: string } {
+    return { keyId: this.key.keyId, publicKeyPem: this.key.publicKeyPem };
   }
 
   /** Proof that entry `seq` is included under the checkpoint covering it. */

@@ -1,5 +1,6 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { AnyObject, DatasetParams, Paging, errorResponses } from '../../http/schemas.ts';
+import { AnyObject, DatasetParams, Paging, authErrors as errorResponses } from '../../http/schemas.ts';
+import { requireAccess } from '../access/policy.ts';
 import type { CatalogueService, NewDataset, NewField } from './service.ts';
 import { CATEGORIES, type Dataset } from './types.ts';
 
@@ -52,6 +53,7 @@ export const catalogueRoutes: FastifyPluginAsyncTypebox<{ catalogue: CatalogueSe
       response: { 200: Type.Object({ items: Type.Array(AnyObject), total: Type.Integer() }), ...errorResponses },
     },
   }, async (req) => {
+    requireAccess({ actor: req.actor, permission: 'catalogue.read' });
     const r = await catalogue.search(req.query);
     return { items: r.items.map(datasetSummary), total: r.total };
   });
@@ -66,7 +68,10 @@ export const catalogueRoutes: FastifyPluginAsyncTypebox<{ catalogue: CatalogueSe
 
   app.get('/datasets/:code', {
     schema: { tags: ['catalogue'], summary: 'A dataset with its schema', params: DatasetParams, response: { 200: AnyObject, ...errorResponses } },
-  }, async (req) => datasetDetail(await catalogue.get(req.params.code)));
+  }, async (req) => {
+    requireAccess({ actor: req.actor, permission: 'catalogue.read' });
+    return datasetDetail(await catalogue.get(req.params.code));
+  });
 
   app.post('/datasets', {
     schema: {
@@ -88,14 +93,14 @@ export const catalogueRoutes: FastifyPluginAsyncTypebox<{ catalogue: CatalogueSe
       response: { 201: AnyObject, ...errorResponses },
     },
   }, async (req, reply) => {
-    const d = await catalogue.create(req.body as unknown as NewDataset);
+    const d = await catalogue.create(req.actor, req.body as unknown as NewDataset);
     return reply.code(201).send(datasetDetail(d));
   });
 
   app.post('/datasets/:code/fields', {
     schema: { tags: ['catalogue'], summary: 'Add a field (new schema version)', params: DatasetParams, body: Field, response: { 201: AnyObject, ...errorResponses } },
   }, async (req, reply) => {
-    const d = await catalogue.addField(req.params.code, req.body as unknown as NewField);
+    const d = await catalogue.addField(req.actor, req.params.code, req.body as unknown as NewField);
     return reply.code(201).send(datasetDetail(d));
   });
 };

@@ -1,5 +1,7 @@
 import { fail } from '../../errors.ts';
 import type { Lake } from '../../lake/lake.ts';
+import type { Actor } from '../access/actor.ts';
+import { requireAccess } from '../access/policy.ts';
 import type { OrganisationService } from '../organisations/service.ts';
 import type { CatalogueRepository } from './repository.ts';
 import {
@@ -141,7 +143,8 @@ export class CatalogueService {
   }
 
   /** Catalogues a dataset: checks the schema, generates its resource code and creates its Lake table. */
-  async create(input: NewDataset): Promise<Dataset> {
+  async create(actor: Actor, input: NewDataset): Promise<Dataset> {
+    requireAccess({ actor, permission: 'catalogue.write', orgs: [input.orgCode ?? null] });
     const bad = (reason: string) => fail('VALIDATION_FAILED', { reason });
     if (!input.name?.trim()) bad('name is required');
     const cat = CATEGORIES.find((c) => c.code === input.category);
@@ -185,8 +188,9 @@ export class CatalogueService {
   }
 
   /** Adds a field as a new schema version; stored records keep their values and read NULL for it. */
-  async addField(code: string, input: NewField): Promise<Dataset> {
+  async addField(actor: Actor, code: string, input: NewField): Promise<Dataset> {
     const d = await this.get(code);
+    requireAccess({ actor, permission: 'catalogue.write', orgs: [d.orgCode] });
     const f = checkField(input, d.schemaVersion + 1);
     if (d.fields.some((x) => x.name === f.name)) fail('FIELD_EXISTS', { dataset: code, field: f.name });
     if (f.primaryKey) fail('VALIDATION_FAILED', { reason: 'a primary key cannot be added to a dataset that already exists' });

@@ -1,9 +1,13 @@
 import { Readable } from 'node:stream';
 import type { Platform } from '../../platform.ts';
+import type { Actor } from '../access/actor.ts';
 import type { NewDataset } from '../catalogue/service.ts';
 import { DISTRICTS } from '../organisations/districts.ts';
 import { csvChunks, ENTERPRISE_COLUMNS, enterpriseRows, ndjsonChunks, personName } from './generators.ts';
 import { pick, pickWeighted, seededRandom } from './random.ts';
+
+/** The platform itself, seeding its demo: audited like anyone else. */
+const DEMO_ACTOR: Actor = { kind: 'platform', id: 'platform:demo-seed', name: 'demo seed', orgCode: null };
 
 /** Departments of the demo city (厦门市直部门) with their connected systems. */
 const DEPARTMENTS = [
@@ -44,7 +48,7 @@ export async function seedDemo(p: Platform, size: 'small' | 'full', opts: { only
   await p.orgs.createSystem({ code: 'D350203-GRID', orgCode: 'D350203', name: '思明区网格化管理系统', nameEn: 'Siming grid management system', cycle: 'daily' });
   await p.orgs.createSystem({ code: 'D350213-GRID', orgCode: 'D350213', name: '翔安区网格化管理系统', nameEn: "Xiang'an grid management system", cycle: 'daily' });
 
-  const ent = await p.catalogue.create({
+  const ent = await p.catalogue.create(DEMO_ACTOR, {
     name: '企业登记信息', nameEn: 'Enterprise registrations', category: '03', orgCode: 'SCJGJ', systemCode: 'SCJGJ-REG', updateCycle: 'daily',
     shareType: 'conditional', openType: 'conditional', tags: ['商事主体', '企业', '信用'],
     summary: '全市商事主体登记信息：统一社会信用代码、名称、法定代表人、注册资本、成立日期、登记状态等。',
@@ -65,12 +69,12 @@ export async function seedDemo(p: Platform, size: 'small' | 'full', opts: { only
   for (let b = 0; b < n.batches; b++) {
     const count = Math.min(perBatch, n.enterprises - b * perBatch);
     const rows = enterpriseRows({ seed: 1000 + b, count, invalidShare: 0.01, startIndex: b * perBatch });
-    await p.ingest.ingest({ dataset: ent.code, format: 'csv', mode: 'append', body: Readable.from(csvChunks(ENTERPRISE_COLUMNS, rows)), idempotencyKey: `demo-ent-${b}`, source: 'demo' });
+    await p.ingest.ingest({ dataset: ent.code, format: 'csv', mode: 'append', body: Readable.from(csvChunks(ENTERPRISE_COLUMNS, rows)), idempotencyKey: `demo-ent-${b}`, actor: DEMO_ACTOR, source: 'demo' });
   }
   await backdate(p, ent.code, n.batches);
   log(`  ${ent.code} 企业登记信息: ${n.enterprises} rows`);
 
-  const bus = await p.catalogue.create({
+  const bus = await p.catalogue.create(DEMO_ACTOR, {
     name: '公交线路日客流量', nameEn: 'Daily bus ridership by line', category: '04', orgCode: 'JTJ', systemCode: 'JTJ-BUS', updateCycle: 'daily',
     shareType: 'unconditional', openType: 'open', tags: ['公交', '客流', '交通'],
     summary: '各公交线路每日刷卡、扫码乘车人次，按线路和所属区统计。',
@@ -97,10 +101,10 @@ export async function seedDemo(p: Platform, size: 'small' | 'full', opts: { only
         if (rand() < 0.003) rows[rows.length - 1][3] = '-1';
       }
     }
-    await p.ingest.ingest({ dataset: bus.code, format: 'ndjson', mode: 'append', body: Readable.from(ndjsonChunks(['line', 'day', 'district', 'boardings', 'card_share'], rows)), idempotencyKey: 'demo-bus', source: 'demo' });
+    await p.ingest.ingest({ dataset: bus.code, format: 'ndjson', mode: 'append', body: Readable.from(ndjsonChunks(['line', 'day', 'district', 'boardings', 'card_share'], rows)), idempotencyKey: 'demo-bus', actor: DEMO_ACTOR, source: 'demo' });
   }
 
-  const hotline = await p.catalogue.create({
+  const hotline = await p.catalogue.create(DEMO_ACTOR, {
     name: '12345 热线工单', nameEn: '12345 hotline cases', category: '10', orgCode: 'SZJ', systemCode: 'SZJ-12345', updateCycle: 'hourly',
     shareType: 'conditional', openType: 'closed', tags: ['12345', '市民诉求', '城市治理'],
     summary: '12345 便民服务热线受理的市民诉求工单：受理时间、所属区、诉求类别、办理状态与位置。',
@@ -126,10 +130,10 @@ export async function seedDemo(p: Platform, size: 'small' | 'full', opts: { only
         `${(118.06 + rand() * 0.25).toFixed(5)},${(24.43 + rand() * 0.3).toFixed(5)}`,
       ]);
     }
-    await p.ingest.ingest({ dataset: hotline.code, format: 'csv', mode: 'upsert', body: Readable.from(csvChunks(['case_id', 'received_at', 'district', 'category', 'status', 'caller_phone', 'location'], rows)), idempotencyKey: 'demo-12345', source: 'demo' });
+    await p.ingest.ingest({ dataset: hotline.code, format: 'csv', mode: 'upsert', body: Readable.from(csvChunks(['case_id', 'received_at', 'district', 'category', 'status', 'caller_phone', 'location'], rows)), idempotencyKey: 'demo-12345', actor: DEMO_ACTOR, source: 'demo' });
   }
 
-  const hospitals = await p.catalogue.create({
+  const hospitals = await p.catalogue.create(DEMO_ACTOR, {
     name: '医疗机构名录', nameEn: 'Medical institutions', category: '05', orgCode: 'WJW', systemCode: 'WJW-HIP', updateCycle: 'monthly',
     shareType: 'unconditional', openType: 'open', tags: ['医院', '卫生', '医疗'],
     summary: '全市医疗卫生机构：名称、等级、床位数、所属区与位置。',
@@ -151,10 +155,10 @@ export async function seedDemo(p: Platform, size: 'small' | 'full', opts: { only
         level, String(level.startsWith('三级') ? 800 + Math.floor(rand() * 1500) : level.startsWith('二级') ? 150 + Math.floor(rand() * 400) : Math.floor(rand() * 60)),
         pick(rand, districtEnum), `${(118.06 + rand() * 0.25).toFixed(5)},${(24.43 + rand() * 0.3).toFixed(5)}`]);
     }
-    await p.ingest.ingest({ dataset: hospitals.code, format: 'csv', mode: 'upsert', body: Readable.from(csvChunks(['org_code', 'name', 'level', 'beds', 'district', 'location'], rows)), idempotencyKey: 'demo-hosp', source: 'demo' });
+    await p.ingest.ingest({ dataset: hospitals.code, format: 'csv', mode: 'upsert', body: Readable.from(csvChunks(['org_code', 'name', 'level', 'beds', 'district', 'location'], rows)), idempotencyKey: 'demo-hosp', actor: DEMO_ACTOR, source: 'demo' });
   }
 
-  const hte = await p.catalogue.create({
+  const hte = await p.catalogue.create(DEMO_ACTOR, {
     name: '高新技术企业名单', nameEn: 'Certified high-tech enterprises', category: '08', orgCode: 'KJJ', systemCode: 'KJJ-HTE', updateCycle: 'yearly',
     shareType: 'unconditional', openType: 'open', tags: ['高新技术企业', '科技创新'],
     summary: '经认定的国家高新技术企业：证书编号、认定日期、技术领域。',
@@ -172,10 +176,10 @@ export async function seedDemo(p: Platform, size: 'small' | 'full', opts: { only
       return [r[0], r[1], `GR${year}35${String(100000 + i).slice(-6)}`, `${year}-${String(1 + (i % 12)).padStart(2, '0')}-15`,
         ['电子信息', '生物与新医药', '新材料', '高技术服务', '新能源与节能', '先进制造与自动化'][i % 6]];
     });
-    await p.ingest.ingest({ dataset: hte.code, format: 'csv', mode: 'append', body: Readable.from(csvChunks(['credit_code', 'name', 'certificate', 'certified_on', 'tech_field'], rows)), idempotencyKey: 'demo-hte', source: 'demo' });
+    await p.ingest.ingest({ dataset: hte.code, format: 'csv', mode: 'append', body: Readable.from(csvChunks(['credit_code', 'name', 'certificate', 'certified_on', 'tech_field'], rows)), idempotencyKey: 'demo-hte', actor: DEMO_ACTOR, source: 'demo' });
   }
 
-  const port = await p.catalogue.create({
+  const port = await p.catalogue.create(DEMO_ACTOR, {
     name: '港口集装箱吞吐量', nameEn: 'Port container throughput', category: '12', orgCode: 'GKJ', systemCode: 'GKJ-TOS', updateCycle: 'daily',
     shareType: 'unconditional', openType: 'open', tags: ['港口', '集装箱', 'TEU', '海铁联运'],
     summary: '厦门港各码头每日集装箱吞吐量（标准箱），含海铁联运箱量。',
@@ -194,10 +198,10 @@ export async function seedDemo(p: Platform, size: 'small' | 'full', opts: { only
       const day = new Date(Date.now() - Math.floor(i / terminals.length) * 86400_000).toISOString().slice(0, 10);
       rows.push([day, terminals[i % terminals.length], String(2500 + Math.floor(rand() * 6000)), String(Math.floor(rand() * 120))]);
     }
-    await p.ingest.ingest({ dataset: port.code, format: 'csv', mode: 'append', body: Readable.from(csvChunks(['day', 'terminal', 'teu', 'sea_rail_teu'], rows)), idempotencyKey: 'demo-port', source: 'demo' });
+    await p.ingest.ingest({ dataset: port.code, format: 'csv', mode: 'append', body: Readable.from(csvChunks(['day', 'terminal', 'teu', 'sea_rail_teu'], rows)), idempotencyKey: 'demo-port', actor: DEMO_ACTOR, source: 'demo' });
   }
 
-  const pop = await p.catalogue.create({
+  const pop = await p.catalogue.create(DEMO_ACTOR, {
     name: '分区户籍人口统计', nameEn: 'Registered population by district', category: '10', orgCode: 'GAJ', systemCode: 'GAJ-HUJI', updateCycle: 'yearly',
     shareType: 'unconditional', openType: 'open', tags: ['人口', '户籍'],
     summary: '各区年末户籍人口、出生与迁入迁出人数。',
@@ -216,13 +220,67 @@ export async function seedDemo(p: Platform, size: 'small' | 'full', opts: { only
     for (let y = 2020; y < 2026; y++) {
       for (const d of districtEnum) rows.push([String(y), d, String(Math.round(base[d] * (1 + (y - 2020) * 0.02))), String(Math.round(base[d] * 0.009 * (0.9 + rand() * 0.2))), String(Math.round(base[d] * 0.03 * (0.9 + rand() * 0.2)))]);
     }
-    await p.ingest.ingest({ dataset: pop.code, format: 'csv', mode: 'append', body: Readable.from(csvChunks(['year', 'district', 'population', 'births', 'moved_in'], rows)), idempotencyKey: 'demo-pop', source: 'demo' });
+    await p.ingest.ingest({ dataset: pop.code, format: 'csv', mode: 'append', body: Readable.from(csvChunks(['year', 'district', 'population', 'births', 'moved_in'], rows)), idempotencyKey: 'demo-pop', actor: DEMO_ACTOR, source: 'demo' });
   }
 
   // Let some systems look as they would in a real city: one silent beyond its cycle, one never connected.
   await p.store.db.updateTable('systems').set({ last_push_at: new Date(Date.now() - 9 * 86400_000).toISOString() }).where('code', '=', 'SCJGJ-CREDIT').execute();
+  await seedSharing(p, { ent: ent.code, hotline: hotline.code, port: port.code });
+  log(`demo accounts: ${DEMO_USERS.map((u) => u[0]).join(', ')} (password ${DEMO_PASSWORD})`);
   log('demo data ready');
   return true;
+}
+
+/** The password of every demo account (printed in the README; change it on a real deployment). */
+export const DEMO_PASSWORD = 'Xiamen-2022';
+
+/** Demo accounts: user name, display name, organisation, role. */
+export const DEMO_USERS = [
+  ['admin', '平台管理员 (大数据局)', 'DSJJ', 'platform_admin'],
+  ['auditor', '审计员 (大数据局)', 'DSJJ', 'auditor'],
+  ['scjg.admin', '市场监管局管理员', 'SCJGJ', 'org_admin'],
+  ['scjg.steward', '市场监管局数据专员', 'SCJGJ', 'data_steward'],
+  ['szj.steward', '城管局数据专员', 'SZJ', 'data_steward'],
+  ['jtj.admin', '交通局管理员', 'JTJ', 'org_admin'],
+  ['jtj.analyst', '交通局分析员', 'JTJ', 'analyst'],
+  ['siming.analyst', '思明区分析员', 'D350203', 'analyst'],
+] as const;
+
+/** Accounts, and share requests in every state, so the sharing workflow is alive on first start. */
+async function seedSharing(p: Platform, ds: { ent: string; hotline: string; port: string }): Promise<void> {
+  const people: Record<string, Actor> = {};
+  for (const [username, displayName, orgCode, role] of DEMO_USERS) {
+    const u = await p.identity.createUser(DEMO_ACTOR, { username, displayName, orgCode, role, password: DEMO_PASSWORD });
+    people[username] = { kind: 'person', id: u.id, name: u.displayName, orgCode, role };
+  }
+  const { sharing } = p;
+  // Granted with masks: transport reads Siming's enterprises, legal representatives and phones masked.
+  const a = await sharing.submit(people['jtj.analyst'], {
+    dataset: ds.ent, consumerSystem: 'JTJ-PARK', purpose: '核验信用停车企业客户的登记状态（思明区试点）', durationDays: 365,
+    fields: ['credit_code', 'name', 'legal_rep', 'legal_rep_id', 'phone', 'district', 'capital', 'status'], rowScope: "district = '350203'",
+  });
+  await sharing.check(people.admin, a.id, { approve: true, note: '用途明确，字段必要' });
+  await sharing.decide(people['scjg.steward'], a.id, { approve: true, reason: '同意，身份证号与电话脱敏', requestsPerMinute: 120, rowsPerDay: 200_000 });
+  // Waiting for the provider, and overdue: submitted nine days ago.
+  const b = await sharing.submit(people['siming.analyst'], {
+    dataset: ds.hotline, consumerSystem: 'D350203-GRID', purpose: '网格员核查本区12345诉求办理情况', durationDays: 180,
+    fields: ['case_id', 'received_at', 'district', 'category', 'status', 'caller_phone'], rowScope: "district = '350203'",
+  });
+  await sharing.check(people.admin, b.id, { approve: true });
+  const past = new Date(Date.now() - 9 * 86400_000);
+  await p.store.db.updateTable('share_requests').set({ created_at: past.toISOString(), step_started_at: past.toISOString(), step_due_at: sharing.calendar.dueAfter(past, 5).toISOString() }).where('id', '=', b.id).execute();
+  // Waiting for the platform's check.
+  await sharing.submit(people['jtj.analyst'], {
+    dataset: ds.hotline, consumerSystem: 'JTJ-BUS', purpose: '分析公交相关市民诉求，优化线路', durationDays: 90, fields: ['case_id', 'received_at', 'district', 'category', 'status'],
+  });
+  // Refused by the provider (the consumer may dispute it).
+  const d = await sharing.submit(people['siming.analyst'], {
+    dataset: ds.ent, consumerSystem: 'D350203-GRID', purpose: '辖区企业走访', durationDays: 365, fields: ['credit_code', 'name', 'legal_rep_id', 'phone'],
+  });
+  await sharing.check(people.admin, d.id, { approve: true });
+  await sharing.decide(people['scjg.steward'], d.id, { approve: false, reason: '申请字段超出走访所需的最小范围，请去掉身份证号后重新申请' });
+  // 无条件共享: granted after the automatic check.
+  await sharing.submit(people['siming.analyst'], { dataset: ds.port, consumerSystem: 'D350203-GRID', purpose: '区经济运行监测', durationDays: 365, fields: ['day', 'terminal', 'teu'] });
 }
 
 /** Spreads the demo batches of a dataset over the past days, so the history charts have a history. */
@@ -235,6 +293,7 @@ async function backdate(p: Platform, code: string, batches: number): Promise<voi
 
 /** Removes every demo organisation, system and dataset, then seeds again. */
 export async function resetDemo(p: Platform, size: 'small' | 'full', log?: (m: string) => void): Promise<void> {
+  for (const t of ['share_request_events', 'share_requests', 'grant_usage', 'grants', 'sessions', 'app_tokens', 'users'] as const) await p.store.db.deleteFrom(t).execute();
   for (const d of await p.catalogue.all()) await p.catalogue.remove(d.code);
   await p.store.db.deleteFrom('systems').execute();
   await p.store.db.deleteFrom('organisations').execute();

@@ -1,8 +1,8 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { AnyObject, DatasetParams, Paging, errorResponses } from '../../http/schemas.ts';
+import { AnyObject, DatasetParams, Paging, authErrors as errorResponses } from '../../http/schemas.ts';
 import { csvQuote } from './sources/csv-header.ts';
 import type { IngestService } from './service.ts';
-import type { Lake } from '../../lake/lake.ts';
+import { requireAccess } from '../access/policy.ts';
 import type { CatalogueService } from '../catalogue/service.ts';
 
 const IngestResult = Type.Object({
@@ -18,10 +18,7 @@ const IngestResult = Type.Object({
 });
 
 /** HTTP routes of ingest: streamed batches, batch history, quarantine and daily counts. */
-export const ingestRoutes: FastifyPluginAsyncTypebox<{ ingest: IngestService; lake: Lake; catalogue: CatalogueService }> = async (
-  app,
-  { ingest, lake, catalogue },
-) => {
+export const ingestRoutes: FastifyPluginAsyncTypebox<{ ingest: IngestService; catalogue: CatalogueService }> = async (app, { ingest, catalogue }) => {
   // Bodies of this route are streamed to a spool file, never parsed or buffered by Fastify.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
@@ -47,7 +44,8 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<{ ingest: IngestService; la
     });
     try {
       return await ingest.ingest({
-          dataset: req.params.code,
+        actor: req.actor,
+        dataset: req.params.code,
         format: req.query.format as 'csv',
         mode: req.query.mode as 'append',
         body,
@@ -76,6 +74,7 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<{ ingest: IngestService; la
       response: { 200: Type.Object({ items: Type.Array(AnyObject), total: Type.Integer() }), ...errorResponses },
     },
   }, async (req) => {
+    requireAccess({ actor: req.actor, permission: 'catalogue.read' });
     await catalogue.get(req.params.code);
     const [rows, total] = await ingest.listBatches(req.params.code, req.query.limit, req.query.offset);
     return {
@@ -101,8 +100,7 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<{ ingest: IngestService; la
       response: { 200: Type.Object({ items: Type.Array(AnyObject), total: Type.Integer() }), ...errorResponses },
     },
   }, async (req, reply) => {
-    const ds = await catalogue.get(req.params.code);
-    const r = await lake.quarantine(ds.code, { seq: req.query.seq ?? null, limit: req.query.limit, offset: req.query.offset });
+    const { dataset: ds, ...r } = await ingest.quarantine(req.actor, req.params.code, { seq: req.query.seq ?? null, limit: req.query.limit, offset: req.query.offset });
     if (req.query.format === 'csv') {
       const lines = ['\uFEFFseq,row,field,rule,value,errors,record'];
       for (const e of r.items) {
@@ -125,6 +123,7 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<{ ingest: IngestService; la
       response: { 200: Type.Object({ items: Type.Array(Type.Object({ day: Type.String(), valid: Type.Number(), invalid: Type.Number() })) }), ...errorResponses },
     },
   }, async (req) => {
+    requireAccess({ actor: req.actor, permission: 'catalogue.read' });
     await catalogue.get(req.params.code);
     return { items: await ingest.daily(req.params.code, req.query.days) };
   });

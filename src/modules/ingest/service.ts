@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { AppError, fail } from '../../errors.ts';
 import type { Lake } from '../../lake/lake.ts';
+import type { Actor } from '../access/actor.ts';
+import type { AccessService } from '../access/service.ts';
 import type { CatalogueService } from '../catalogue/service.ts';
 import type { Dataset } from '../catalogue/types.ts';
 import type { HubMetrics } from '../hub/metrics.ts';
@@ -22,6 +24,8 @@ export interface IngestRequest {
   mode: IngestMode;
   body: AsyncIterable<Uint8Array> | NodeJS.ReadableStream;
   idempotencyKey: string | null;
+  /** Who pushes it: a steward or admin of the owning organisation, or one of its systems with the ingest scope. */
+  actor: Actor;
   /** Where it came from: 'http', 'cli', 'upload', 'demo'. */
   source: string;
   sheet?: string;
@@ -85,16 +89,38 @@ export class IngestService {
     private readonly batches: BatchRepository,
     private readonly lake: Lake,
     private readonly metrics: HubMetrics,
+    private readonly access: AccessService,
     private readonly limits: { dataDir: string; maxIngestBytes: number; maxLineBytes: number },
   ) {
     this.spoolDir = join(limits.dataDir, 'tmp', 'spool');
     mkdirSync(this.spoolDir, { recursive: true });
   }
 
-  /** Spools, validates and commits one batch; a retried Idempotency-Key returns the first result. */
+  /**
+   * Spools, validates and commits one batch; a retried Idempotency-Key returns the first result. Only the owning
+   * organisation's stewards and ingest-scoped systems may push; every attempt is audited.
+   */
   async ingest(req: IngestRequest): Promise<IngestResult> {
-    const started = performance.now();
     const ds = await this.catalogue.get(req.dataset);
+    const ctx = { action: 'records.write', detail: { format: req.format, mode: req.mode, source: req.source, idempotencyKey: req.idempotencyKey } };
+    return this.access.act(req.actor, ds, 'records.write', ctx, async () => {
+      const r = await this.apply(ds, req);
+      return { value: r, rows: r.valid, detail: { batchId: r.batchId, seq: r.seq, invalid: r.invalid, replayed: r.replayed } };
+    });
+  }
+
+  /** Quarantined rows of a dataset (raw values as pushed): for the owning organisation's stewards and systems, audited. */
+  async quarantine(actor: Actor, code: string, opts: { seq: number | null; limit: number; offset: number }) {
+    const ds = await this.catalogue.get(code);
+    return this.access.act(actor, ds, 'quality.read', { action: 'quarantine.read', detail: { seq: opts.seq } }, async () => {
+      const r = await this.lake.quarantine(ds.code, opts);
+      return { value: { dataset: ds, ...r }, rows: r.items.length };
+    });
+  }
+
+  private async apply(ds: Dataset, req: IngestRequest): Promise<IngestResult> {
+    const started = performance.now();
+    const pusher = req.actor.kind === 'system' ? req.actor.systemCode : ds.systemCode;
     if (!SOURCE_FORMATS.includes(req.format)) fail('UNKNOWN_FORMAT', { format: req.format, allowed: SOURCE_FORMATS.join(', ') });
     if (!INGEST_MODES.includes(req.mode)) fail('VALIDATION_FAILED', { reason: `mode must be one of ${INGEST_MODES.join(', ')}` });
     if (req.mode !== 'append' && !ds.primaryKey.length) fail('PRIMARY_KEY_REQUIRED', { mode: req.mode, dataset: ds.code });
@@ -152,7 +178,7 @@ export class IngestService {
           seq,
           idempotency_key: req.idempotencyKey,
           request_hash: requestHash,
-          system_code: ds.systemCode,
+          system_code: pusher,
           source: req.source,
           format: req.format,
           mode: req.mode,
@@ -163,7 +189,7 @@ export class IngestService {
           created_at: at.toISOString(),
           duration_ms: durationMs,
         };
-        await this.batches.recordBatch(record, r.rowCount, ds.systemCode);
+        await this.batches.recordBatch(record, r.rowCount, pusher);
         await this.catalogue.refresh(ds.code);
         this.metrics.recordsIngested.inc({ dataset: ds.code, result: 'valid' }, r.valid);
         this.metrics.recordsIngested.inc({ dataset: ds.code, result: 'invalid' }, r.invalid);

@@ -1,5 +1,6 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { AnyObject, errorResponses } from '../../http/schemas.ts';
+import { AnyObject, authErrors as errorResponses } from '../../http/schemas.ts';
+import { requireAccess } from '../access/policy.ts';
 import type { OrganisationService } from './service.ts';
 
 const Organisation = Type.Object({
@@ -29,7 +30,10 @@ const System = Type.Object({
 export const organisationRoutes: FastifyPluginAsyncTypebox<{ orgs: OrganisationService }> = async (app, { orgs }) => {
   app.get('/organisations', {
     schema: { tags: ['organisations'], summary: 'Departments and districts', response: { 200: Type.Object({ items: Type.Array(Organisation) }), ...errorResponses } },
-  }, async () => ({ items: await orgs.listOrganisations() }));
+  }, async (req) => {
+    requireAccess({ actor: req.actor, permission: 'catalogue.read' });
+    return { items: await orgs.listOrganisations() };
+  });
 
   app.get('/organisations/:code', {
     schema: {
@@ -38,7 +42,10 @@ export const organisationRoutes: FastifyPluginAsyncTypebox<{ orgs: OrganisationS
       params: Type.Object({ code: Type.String({ maxLength: 32 }) }),
       response: { 200: Type.Intersect([Organisation, Type.Object({ systemsList: Type.Array(System) })]), ...errorResponses },
     },
-  }, async (req) => orgs.getOrganisation(req.params.code));
+  }, async (req) => {
+    requireAccess({ actor: req.actor, permission: 'catalogue.read' });
+    return orgs.getOrganisation(req.params.code);
+  });
 
   app.get('/systems', {
     schema: {
@@ -47,7 +54,10 @@ export const organisationRoutes: FastifyPluginAsyncTypebox<{ orgs: OrganisationS
       querystring: Type.Object({ org: Type.Optional(Type.String({ maxLength: 32 })) }),
       response: { 200: Type.Object({ items: Type.Array(System) }), ...errorResponses },
     },
-  }, async (req) => ({ items: await orgs.listSystems(req.query.org ?? null) }));
+  }, async (req) => {
+    requireAccess({ actor: req.actor, permission: 'catalogue.read' });
+    return { items: await orgs.listSystems(req.query.org ?? null) };
+  });
 
   app.get('/districts', {
     schema: { tags: ['organisations'], summary: "Xiamen's districts", response: { 200: Type.Object({ items: Type.Array(AnyObject) }) } },

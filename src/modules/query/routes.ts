@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { AnyObject, DatasetParams, errorResponses } from '../../http/schemas.ts';
+import { AnyObject, DatasetParams, authErrors as dataErrors } from '../../http/schemas.ts';
 import type { QueryService } from './service.ts';
+
 
 const CONTENT_TYPES = {
   ndjson: 'application/x-ndjson; charset=utf-8',
@@ -34,14 +35,14 @@ export const queryRoutes: FastifyPluginAsyncTypebox<{ query: QueryService; maxPa
           totalExact: Type.Boolean(),
           nextCursor: Type.Union([Type.String(), Type.Null()]),
         }),
-        ...errorResponses,
+        ...dataErrors,
       },
     },
   }, async (req, reply) => {
     const { format, ...q } = req.query;
-    if (format === 'json') return query.records(req.params.code, q);
+    if (format === 'json') return query.records(req.actor, req.params.code, q);
     const fmt = format as keyof typeof CONTENT_TYPES;
-    const { dataset, stream } = await query.export(req.params.code, { ...q, limit: req.query.limit }, fmt);
+    const { dataset, stream } = await query.export(req.actor, req.params.code, { ...q, limit: req.query.limit }, fmt);
     const ext = fmt === 'ndjson' ? 'ndjson' : fmt;
     return reply
       .type(CONTENT_TYPES[fmt])
@@ -62,9 +63,9 @@ export const queryRoutes: FastifyPluginAsyncTypebox<{ query: QueryService; maxPa
         sort: Type.Optional(Type.String({ maxLength: 500 })),
         limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
       }),
-      response: { 200: Type.Object({ items: Type.Array(AnyObject) }), ...errorResponses },
+      response: { 200: Type.Object({ items: Type.Array(AnyObject) }), ...dataErrors },
     },
-  }, async (req) => query.aggregate(req.params.code, req.query));
+  }, async (req) => query.aggregate(req.actor, req.params.code, req.query));
 
   app.get('/datasets/:code/changes', {
     schema: {
@@ -78,8 +79,8 @@ export const queryRoutes: FastifyPluginAsyncTypebox<{ query: QueryService; maxPa
       }),
       response: {
         200: Type.Object({ items: Type.Array(AnyObject), nextCursor: Type.String(), more: Type.Boolean(), seq: Type.Integer() }),
-        ...errorResponses,
+        ...dataErrors,
       },
     },
-  }, async (req) => query.changes(req.params.code, req.query));
+  }, async (req) => query.changes(req.actor, req.params.code, req.query));
 };

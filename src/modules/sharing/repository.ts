@@ -1,0 +1,123 @@
+import type { Selectable } from 'kysely';
+import type { Store } from '../../store/store.ts';
+import type { GrantTable, ShareRequestTable } from '../../store/schema.ts';
+
+export type RequestRow = Selectable<ShareRequestTable>;
+export type GrantRow = Selectable<GrantTable>;
+
+/** SQL for share requests, their histories, grants, grant usage and the working-day calendar. */
+export class SharingRepository {
+  constructor(private readonly store: Store) {}
+
+  request(id: string) {
+    return this.store.db.selectFrom('share_requests').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Requests where the organisation is consumer or provider (all when null), newest first. */
+  listRequests(opts: { orgCode: string | null; status: string | null; dataset: string | null; limit: number; offset: number }) {
+    let q = this.store.db.selectFrom('share_requests').selectAll();
+    if (opts.orgCode) q = q.where((eb) => eb.or([eb('consumer_org', '=', opts.orgCode as string), eb('provider_org', '=', opts.orgCode as string)]));
+    if (opts.status) q = q.where('status', '=', opts.status);
+    if (opts.dataset) q = q.where('dataset_code', '=', opts.dataset);
+    return q.orderBy('created_at', 'desc').orderBy('id').limit(opts.limit).offset(opts.offset).execute();
+  }
+
+  events(requestId: string) {
+    return this.store.db.selectFrom('share_request_events').selectAll().where('request_id', '=', requestId).orderBy('n').execute();
+  }
+
+  /**
+   * Moves a request from one status to another and appends the history entry, in one transaction; the status
+   * guard in the UPDATE makes two racing decisions resolve to one winner. Returns false when the status moved on.
+   */
+  async transition(
+    id: string,
+    from: string,
+    patch: Partial<Pick<RequestRow, 'status' | 'step_started_at' | 'step_due_at' | 'refusal_reason' | 'grant_id'>> & { status: string },
+    event: { at: string; actor: string; action: string; note: string | null },
+    grant?: GrantRow,
+  ): Promise<boolean> {
+    return this.store.db.transaction().execute(async (tx) => {
+      const r = await tx.updateTable('share_requests').set({ ...patch, updated_at: event.at }).where('id', '=', id).where('status', '=', from).executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) return false;
+      if (grant) await tx.insertInto('grants').values(grant).execute();
+      const last = await tx.selectFrom('share_request_events').select((eb) => eb.fn.max<number>('n').as('n')).where('request_id', '=', id).executeTakeFirst();
+      await tx.insertInto('share_request_events').values({ request_id: id, n: Number(last?.n ?? 0) + 1, ...event, from_status: from, to_status: patch.status }).execute();
+      return true;
+    });
+  }
+
+  async insertRequest(r: RequestRow, event: { at: string; actor: string; action: string; note: string | null }) {
+    await this.store.db.transaction().execute(async (tx) => {
+      await tx.insertInto('share_requests').values(r).execute();
+      await tx.insertInto('share_request_events').values({ request_id: r.id, n: 1, ...event, from_status: null, to_status: r.status }).execute();
+    });
+  }
+
+  grant(id: string) {
+    return this.store.db.selectFrom('grants').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Active, unexpired grants on a dataset to an organisation, newest first. */
+  activeGrants(dataset: string, consumerOrg: string, now: string) {
+    return this.store.db
+      .selectFrom('grants')
+      .selectAll()
+      .where('dataset_code', '=', dataset)
+      .where('consumer_org', '=', consumerOrg)
+      .where('status', '=', 'active')
+      .where('expires_at', '>', now)
+      .orderBy('created_at', 'desc')
+      .execute();
+  }
+
+  listGrants(opts: { consumerOrg?: string | null; providerOrg?: string | null; eitherOrg?: string | null; dataset?: string | null; limit: number; offset: number }) {
+    let q = this.store.db.selectFrom('grants').selectAll();
+    if (opts.consumerOrg) q = q.where('consumer_org', '=', opts.consumerOrg);
+    if (opts.providerOrg) q = q.where('provider_org', '=', opts.providerOrg);
+    if (opts.eitherOrg) q = q.where((eb) => eb.or([eb('consumer_org', '=', opts.eitherOrg as string), eb('provider_org', '=', opts.eitherOrg as string)]));
+    if (opts.dataset) q = q.where('dataset_code', '=', opts.dataset);
+    return q.orderBy('created_at', 'desc').orderBy('id').limit(opts.limit).offset(opts.offset).execute();
+  }
+
+  async insertGrant(g: GrantRow) {
+    await this.store.db.insertInto('grants').values(g).execute();
+  }
+
+  async revokeGrant(id: string, at: string, by: string, reason: string): Promise<boolean> {
+    const r = await this.store.db
+      .updateTable('grants')
+      .set({ status: 'revoked', revoked_at: at, revoked_by: by, revoke_reason: reason })
+      .where('id', '=', id)
+      .where('status', '=', 'active')
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  async usage(grantId: string, day: string): Promise<{ rows: number; requests: number }> {
+    const r = await this.store.db.selectFrom('grant_usage').select(['rows', 'requests']).where('grant_id', '=', grantId).where('day', '=', day).executeTakeFirst();
+    return { rows: Number(r?.rows ?? 0), requests: Number(r?.requests ?? 0) };
+  }
+
+  usageHistory(grantId: string, days: number) {
+    return this.store.db.selectFrom('grant_usage').select(['day', 'rows', 'requests']).where('grant_id', '=', grantId).orderBy('day', 'desc').limit(days).execute();
+  }
+
+  /** Adds to a grant's use for the day (insert or increment). */
+  async addUsage(grantId: string, day: string, rows: number): Promise<void> {
+    await this.store.db
+      .insertInto('grant_usage')
+      .values({ grant_id: grantId, day, rows, requests: 1 })
+      .onConflict((oc) => oc.columns(['grant_id', 'day']).doUpdateSet((eb) => ({ rows: eb('grant_usage.rows', '+', rows), requests: eb('grant_usage.requests', '+', 1) })))
+      .execute();
+  }
+
+  calendar() {
+    return this.store.db.selectFrom('calendar_days').selectAll().orderBy('day').execute();
+  }
+
+  async setCalendarDay(day: string, kind: 'holiday' | 'workday' | null, name: string) {
+    await this.store.db.deleteFrom('calendar_days').where('day', '=', day).execute();
+    if (kind) await this.store.db.insertInto('calendar_days').values({ day, kind, name }).execute();
+  }
+}
