@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import { fail } from '../../errors.ts';
 import type { OrganisationService } from '../organisations/service.ts';
 import { ROLES, TOKEN_SCOPES, type Actor, type Role, type TokenScope } from '../access/actor.ts';
-import { allowed } from '../access/policy.ts';
+import { allowed, requireAccess } from '../access/policy.ts';
 import { DEFAULT_COST, hashPassword, passwordProblem, verifyPassword, type KdfCost } from './password.ts';
 import type { IdentityRepository } from './repository.ts';
 
@@ -107,7 +107,7 @@ export class IdentityService {
 
   /** Creates an account; organisation admins create accounts in their own organisation, below platform roles. */
   async createUser(by: Actor, input: { username: string; displayName: string; orgCode: string; role: Role; password: string }): Promise<UserView> {
-    if (!allowed(by, 'users.manage', input.orgCode)) fail('FORBIDDEN', { reason: `you may not manage accounts of ${input.orgCode}` });
+    requireAccess({ actor: by, permission: 'users.manage', orgs: [input.orgCode] });
     if (by.kind === 'person' && by.role !== 'platform_admin' && (input.role === 'platform_admin' || input.role === 'auditor')) {
       fail('FORBIDDEN', { reason: 'only a platform admin creates platform admins and auditors' });
     }
@@ -128,6 +128,7 @@ export class IdentityService {
 
   /** Accounts the actor may manage: all for platform admins, their own organisation's for organisation admins. */
   async listUsers(by: Actor): Promise<UserView[]> {
+    if (by.kind === 'anonymous') fail('AUTH_REQUIRED');
     if (by.kind === 'platform' || (by.kind === 'person' && by.role === 'platform_admin')) return (await this.repo.listUsers(null)).map(toView);
     if (by.kind === 'person' && allowed(by, 'users.manage', by.orgCode)) return (await this.repo.listUsers(by.orgCode)).map(toView);
     return fail('FORBIDDEN', { reason: 'managing accounts needs the organisation admin or platform admin role' });
@@ -180,7 +181,7 @@ export class IdentityService {
   /** Issues an application token for a connected system; the secret is returned once and stored as a SHA-256 hash. */
   async issueToken(by: Actor, input: { systemCode: string; name: string; scopes: TokenScope[]; expiresInDays: number }) {
     const system = await this.orgs.requireSystem(input.systemCode);
-    if (!allowed(by, 'tokens.manage', system.org_code)) fail('FORBIDDEN', { reason: `you may not manage tokens of ${system.org_code}'s systems` });
+    requireAccess({ actor: by, permission: 'tokens.manage', orgs: [system.org_code] });
     const scopes = [...new Set(input.scopes)];
     if (!scopes.length || scopes.some((s) => !TOKEN_SCOPES.includes(s))) fail('VALIDATION_FAILED', { reason: `scopes are a non-empty list of ${TOKEN_SCOPES.join(', ')}` });
     if (!Number.isInteger(input.expiresInDays) || input.expiresInDays < 1 || input.expiresInDays > 730) fail('VALIDATION_FAILED', { reason: 'a token expires in 1 to 730 days' });
@@ -197,6 +198,7 @@ export class IdentityService {
 
   /** Tokens the actor may manage, never with their secrets. */
   async listTokens(by: Actor, systemCode: string | null) {
+    if (by.kind === 'anonymous') fail('AUTH_REQUIRED');
     const all = by.kind === 'platform' || (by.kind === 'person' && by.role === 'platform_admin');
     if (!all && !(by.kind === 'person' && allowed(by, 'tokens.manage', by.orgCode))) fail('FORBIDDEN', { reason: 'managing tokens needs the organisation admin or platform admin role' });
     const rows = await this.repo.listTokens({ orgCode: all ? null : by.orgCode, systemCode });

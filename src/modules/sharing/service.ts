@@ -300,7 +300,8 @@ export class SharingService {
       consumerOrg: q.as === 'consumer' ? org : null, providerOrg: q.as === 'provider' ? org : null, eitherOrg: q.as === 'all' && !all ? org : null,
       dataset: q.dataset ?? null, limit: q.limit, offset: q.offset,
     });
-    return { items: rows.map((g) => grantView(g)) };
+    // A system sees only the grants it can use itself.
+    return { items: rows.filter((g) => by.kind !== 'system' || g.consumer_system === by.systemCode).map((g) => grantView(g)) };
   }
 
   /** One grant with its recent daily use, if the actor is its consumer, its provider or a platform role. */
