@@ -174,6 +174,7 @@ export class SharingService {
   }
 
   private async load(by: Actor, id: string, need: 'read' | 'check' | 'decide' | 'consumer') {
+    if (by.kind === 'anonymous') fail('AUTH_REQUIRED');
     const r = await this.repo.request(id);
     const ok =
       r &&
@@ -306,6 +307,7 @@ export class SharingService {
 
   /** One grant with its recent daily use, if the actor is its consumer, its provider or a platform role. */
   async grant(by: Actor, id: string) {
+    if (by.kind === 'anonymous') fail('AUTH_REQUIRED');
     const g = await this.repo.grant(id);
     const ok = g && (allowed(by, 'share.check') || allowed(by, 'audit.read') || allowed(by, 'share.read', g.consumer_org) || allowed(by, 'share.read', g.provider_org));
     if (!g || !ok || (by.kind === 'system' && by.systemCode !== g.consumer_system)) return fail('GRANT_NOT_FOUND', { id });
@@ -315,6 +317,7 @@ export class SharingService {
 
   /** Revokes a grant; the next request under it is refused. */
   async revoke(by: Actor, id: string, reason: string | undefined) {
+    if (by.kind === 'anonymous') fail('AUTH_REQUIRED');
     const g = await this.repo.grant(id);
     if (!g || !allowed(by, 'grants.revoke', g.provider_org)) return fail('GRANT_NOT_FOUND', { id });
     const why = this.reason(reason);
