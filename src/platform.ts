@@ -65,12 +65,20 @@ export async function openPlatform(config: Config, opts: { storeSchema?: string 
   const hub = new HubService(catalogue, orgs, ingest, lake);
   for (const d of await catalogue.all()) await lake.ensureTable(d);
   for (const d of await catalogue.all()) await ingest.reconcile(d.code);
+  // Periodic checkpoints (定期签名): sign the chain head and Merkle root when entries were added since the last one.
+  const checkpointTimer = config.auditCheckpointMinutes > 0
+    ? setInterval(() => {
+        void audit.checkpointIfNew().catch(() => undefined);
+      }, config.auditCheckpointMinutes * 60_000)
+    : null;
+  checkpointTimer?.unref();
   let closed = false;
   return {
     config, store, lake, metrics, orgs, catalogue, ingest, query, hub, audit, identity, sharing, access,
     async close() {
       if (closed) return;
       closed = true;
+      if (checkpointTimer) clearInterval(checkpointTimer);
       await lake.close();
       await store.close();
     },

@@ -103,4 +103,23 @@ describe.each(STORE_BACKENDS)('audit trail on $name', ({ databaseUrl }) => {
     const p7 = (await audit.proof(7))!;
     expect(AuditService.verifyProof({ ...p7, entryHash: (await audit.proof(8))!.entryHash })).toBe(false);
   });
+
+  it('signs periodic checkpoints only when entries were added, and checks each in one pass', async () => {
+    expect((await audit.checkpointIfNew())?.seqTo).toBe(20);
+    expect(await audit.checkpointIfNew()).toBeNull();
+    for (let i = 21; i <= 35; i++) await audit.append(facts(i));
+    expect((await audit.checkpointIfNew())?.seqTo).toBe(35);
+    expect(await audit.verify({ pageSize: 4 })).toEqual({ ok: true, entries: 35, checkpoints: 2, fault: null });
+    // An entry covered by the second checkpoint only, edited with a consistent re-hash of the rest of the chain, is
+    // caught by that checkpoint's Merkle root.
+    const { entryHash } = await import('../../src/modules/audit/chain.ts');
+    let prev = (await db().selectFrom('audit_entries').select('hash').where('seq', '=', 29).executeTakeFirstOrThrow()).hash;
+    for (let s = 30; s <= 35; s++) {
+      const f = { ...facts(s), ...(s === 30 ? { rowCount: 0 } : {}) };
+      const h = entryHash(s, prev, f);
+      await db().updateTable('audit_entries').set({ row_count: f.rowCount, prev_hash: prev, hash: h }).where('seq', '=', s).execute();
+      prev = h;
+    }
+    expect((await audit.verify()).fault).toMatchObject({ seq: 35, problem: 'checkpoint' });
+  });
 });

@@ -72,6 +72,14 @@ export class AuditService {
     return c;
   }
 
+  /** Signs a checkpoint when entries were appended since the last one; returns it, or null when there is nothing new. */
+  async checkpointIfNew(): Promise<Checkpoint | null> {
+    const head = await this.repo.head();
+    const last = (await this.repo.checkpoints()).at(-1);
+    if (!head || (last && Number(last.seq_to) >= head.seq)) return null;
+    return this.checkpoint();
+  }
+
   /**
    * Walks the whole trail and the checkpoints in one pass and O(log n) memory; names the first bad entry, or the
    * first checkpoint the entries no longer match.
