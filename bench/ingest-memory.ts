@@ -10,7 +10,7 @@ import { createReadStream, mkdirSync, readFileSync, rmSync, statSync, writeFileS
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { dataRoot, ensureFiles, fmt, log, root, rssSampler, runMeasured, waitReady, xmcity } from './lib.ts';
+import { auth, dataRoot, ensureFiles, fmt, log, root, rssSampler, runMeasured, useSystemToken, waitReady, xmcity } from './lib.ts';
 
 const args = process.argv.slice(2);
 const gb = Number(args[args.indexOf('--gb') + 1] || 5);
@@ -51,6 +51,7 @@ delete env.DATABASE_URL;
 const [node, pre] = xmcity();
 await runMeasured(node, [...pre, 'demo', '--size', 'small'], env);
 const code = (await runMeasured(node, [...pre, 'catalogue-add', join(root, 'bench', 'enterprise.json')], env)).stdout.trim();
+await useSystemToken(env);
 const port = 4400 + Math.floor(Math.random() * 500);
 const base = `http://127.0.0.1:${port}`;
 const server = spawn(node, [...pre, 'serve'], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -72,7 +73,7 @@ try {
   }, 2000);
   const res = await fetch(`${base}/api/v1/datasets/${code}/records?format=${format}`, {
     method: 'POST',
-    headers: { 'content-type': 'text/csv' },
+    headers: { ...auth, 'content-type': 'text/csv' },
     body: Readable.toWeb(Readable.from(bodyChunks())) as ReadableStream,
     duplex: 'half',
   } as RequestInit);

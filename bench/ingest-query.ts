@@ -4,13 +4,13 @@
  * Usage: node --import tsx bench/ingest-query.ts [--rows 1000000,10000000] [--no-pg] [--queries 300]
  */
 import { spawn } from 'node:child_process';
-import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import pg from 'pg';
 import { seededRandom } from '../src/modules/demo/random.ts';
-import { dataRoot, ensureFiles, fmt, hubQueries, log, pct, root, rssSampler, runMeasured, waitReady, xmcity, type Figures } from './lib.ts';
+import { auth, dataRoot, ensureFiles, fmt, hubQueries, log, pct, root, rssSampler, runMeasured, useSystemToken, waitReady, xmcity, type Figures } from './lib.ts';
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: string) => {
   const i = args.indexOf(`--${name}`);
@@ -79,6 +79,9 @@ async function runSize(n: number): Promise<Figures> {
   // The catalogue needs the organisation and system: seed them with the small demo, then drop its datasets' weight.
   await runMeasured(node, [...pre, 'demo', '--size', 'small'], env);
   const code = (await runMeasured(node, [...pre, 'catalogue-add', join(root, 'bench', 'enterprise.json')], env)).stdout.trim();
+  // The dataset the HTTP ingest fills, catalogued now: the CLI cannot open the Lake while the server holds it.
+  const code2 = WITH_HTTP_INGEST ? (await runMeasured(node, [...pre, 'catalogue-add', join(root, 'bench', 'enterprise.json')], env)).stdout.trim() : '';
+  await useSystemToken(env);
 
   // Up to 10 M rows arrive as one batch; larger sets as batches of 10 M (parts of the same generated sequence).
   const PART = 10_000_000;
@@ -113,7 +116,7 @@ async function runSize(n: number): Promise<Figures> {
     const lakeBytes = statSync(lakeFile).size + (existsSync(`${lakeFile}.wal`) ? statSync(`${lakeFile}.wal`).size : 0);
     const rand = seededRandom(7);
     const keys: string[] = [];
-    const sample = await fetch(`${base}/api/v1/datasets/${code}/records?${new URLSearchParams({ fields: 'credit_code', limit: '10000', total: 'none' })}`);
+    const sample = await fetch(`${base}/api/v1/datasets/${code}/records?${new URLSearchParams({ fields: 'credit_code', limit: '10000', total: 'none' })}`, { headers: auth });
     const all = ((await sample.json()) as { items: { credit_code: string }[] }).items;
     for (let i = 0; i < QUERIES; i++) keys.push(all[Math.floor(rand() * all.length)].credit_code);
     log('  queries over HTTP …');
@@ -123,13 +126,10 @@ async function runSize(n: number): Promise<Figures> {
     let httpSecs = Number.NaN;
     if (WITH_HTTP_INGEST) {
       log(`  HTTP NDJSON ingest of ${files.ndjson} …`);
-      const spec = JSON.parse(readFileSync(join(root, 'bench', 'enterprise.json'), 'utf8'));
-      const created = await fetch(`${base}/api/v1/datasets`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...spec, name: `${spec.name} HTTP` }) });
-      const code2 = ((await created.json()) as { code: string }).code;
       const t0 = performance.now();
       const res = await fetch(`${base}/api/v1/datasets/${code2}/records?format=ndjson`, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-ndjson', 'idempotency-key': `bench-${n}` },
+        headers: { ...auth, 'content-type': 'application/x-ndjson', 'idempotency-key': `bench-${n}` },
         body: Readable.toWeb(createReadStream(files.ndjson, { highWaterMark: 1 << 20 })) as ReadableStream,
         duplex: 'half',
       } as RequestInit);

@@ -106,6 +106,17 @@ export function xmcity(): [string, string[]] {
   return [process.execPath, ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts')]];
 }
 
+/** Headers every benchmark request carries: the application token of the system that owns the bench dataset. */
+export const auth: Record<string, string> = {};
+
+/** Issues a token for a system in a data directory (through the CLI) and makes later requests use it. */
+export async function useSystemToken(env: NodeJS.ProcessEnv, system = 'SCJGJ-REG'): Promise<string> {
+  const [node, pre] = xmcity();
+  const token = (await runMeasured(node, [...pre, 'token', 'issue', '--system', system, '--scopes', 'ingest,read', '--days', '7'], env)).stdout.trim();
+  auth.authorization = `Bearer ${token}`;
+  return token;
+}
+
 export async function waitReady(base: string) {
   for (let i = 0; i < 600; i++) {
     try {
@@ -124,7 +135,7 @@ export async function waitReady(base: string) {
 export async function hubQueries(base: string, code: string, keys: string[]): Promise<Figures> {
   const get = async (params: Record<string, string>, path = 'records') => {
     const t = performance.now();
-    const r = await fetch(`${base}/api/v1/datasets/${code}/${path}?${new URLSearchParams(params)}`);
+    const r = await fetch(`${base}/api/v1/datasets/${code}/${path}?${new URLSearchParams(params)}`, { headers: auth });
     const body = (await r.json()) as { items: unknown[]; nextCursor?: string };
     if (!r.ok) throw new Error(JSON.stringify(body));
     return { ms: performance.now() - t, body };

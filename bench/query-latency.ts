@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { seededRandom } from '../src/modules/demo/random.ts';
-import { fmt, hubQueries, log, root, waitReady, xmcity } from './lib.ts';
+import { auth, fmt, hubQueries, log, root, useSystemToken, waitReady, xmcity } from './lib.ts';
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: string) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : dflt);
@@ -17,16 +17,18 @@ const code = arg('dataset', 'XM-03-SCJGJ-00002');
 const [node, pre] = xmcity();
 const port = 4900 + Math.floor(Math.random() * 500);
 const base = `http://127.0.0.1:${port}`;
+const env = { ...process.env, XMCITY_DATA_DIR: dir, XMCITY_DEMO: 'none', XMCITY_LOG_LEVEL: 'warn', PORT: String(port), DATABASE_URL: '' };
+await useSystemToken(env);
 const server = spawn(node, [...pre, 'serve'], {
-  env: { ...process.env, XMCITY_DATA_DIR: dir, XMCITY_DEMO: 'none', XMCITY_LOG_LEVEL: 'warn', PORT: String(port), DATABASE_URL: '' },
+  env,
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 try {
   await waitReady(base);
-  const info = (await (await fetch(`${base}/api/v1/datasets/${code}`)).json()) as { validRecords: number };
+  const info = (await (await fetch(`${base}/api/v1/datasets/${code}`, { headers: auth })).json()) as { validRecords: number };
   log(`query latency · ${new Date().toISOString()} · ${dir} · ${code} with ${fmt(info.validRecords)} records`);
   // Keys drawn from across the table: a sampled aggregate gives one key per row group's worth of rows.
-  const sample = (await (await fetch(`${base}/api/v1/datasets/${code}/records?${new URLSearchParams({ fields: 'credit_code', filter: "credit_code ^= '91'", limit: '10000', offset: '90000', total: 'none' })}`)).json()) as { items: { credit_code: string }[] };
+  const sample = (await (await fetch(`${base}/api/v1/datasets/${code}/records?${new URLSearchParams({ fields: 'credit_code', filter: "credit_code ^= '91'", limit: '10000', offset: '90000', total: 'none' })}`, { headers: auth })).json()) as { items: { credit_code: string }[] };
   const rand = seededRandom(3);
   const keys = Array.from({ length: 300 }, () => sample.items[Math.floor(rand() * sample.items.length)].credit_code);
   const cold = await hubQueries(base, code, keys);
