@@ -99,6 +99,18 @@ describe.each(STORE_BACKENDS)('governed sharing on $name', ({ databaseUrl }) => 
     expect(g.usage[0].rows).toBe(150);
   });
 
+  it('never lets concurrent reads together pass the daily row limit', async () => {
+    const r = (await submit(consumer, { fields: ['id', 'district'] })).json();
+    await act(admin, r.id, 'check', { approve: true });
+    await act(steward, r.id, 'decide', { approve: true, rowsPerDay: 130, requestsPerMinute: null });
+    const answers = await Promise.all(Array.from({ length: 6 }, () => records(consumer, 'limit=40&fields=id')));
+    const rows = answers.filter((a) => a.statusCode === 200).reduce((n, a) => n + a.json().items.length, 0);
+    expect(rows).toBe(130);
+    expect(answers.filter((a) => a.statusCode === 429).length).toBe(2);
+    const grant = (await consumer.inject({ url: `/api/v1/grants/${(await consumer.inject({ url: `/api/v1/share-requests/${r.id}` })).json().grantId}` })).json();
+    expect(grant.usage[0].rows).toBe(130);
+  });
+
   it('limits requests a minute per grant with 429 RATE_LIMITED, and revocation ends access on the next request', async () => {
     const r = (await submit(consumer, { fields: ['id', 'district'] })).json();
     await act(admin, r.id, 'check', { approve: true });

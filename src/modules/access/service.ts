@@ -108,42 +108,54 @@ export class AccessService {
     if (view.withheld.has(field)) fail('FIELD_WITHHELD', { field, dataset: ds.code });
   }
 
-  /** Rows the grant still allows today (Infinity without a grant or a limit); refuses when its quotas are used up. */
-  private async admit(g: GrantRow | null, now: Date): Promise<number> {
+  /**
+   * Admits one request under the grant's quotas and reserves up to `want` of today's rows for it (Infinity without
+   * a grant or a row limit). The reservation is taken in the same synchronous step as the check, so concurrent
+   * requests can never together read past the day's limit; `settle` later books what was really read.
+   */
+  private async admit(g: GrantRow | null, now: Date, want: number): Promise<number> {
     if (!g) return Infinity;
     const rpm = g.requests_per_minute === null ? null : Number(g.requests_per_minute);
+    const limit = g.rows_per_day === null ? null : Number(g.rows_per_day);
+    const day = limit === null ? null : await this.today(g.id, now);
     if (rpm !== null) {
       const w = this.minute.get(g.id);
       const t = now.getTime();
       if (!w || t - w.start >= 60_000) this.minute.set(g.id, { start: t, n: 1 });
-      else if (w.n >= rpm) fail('RATE_LIMITED', { grant: g.id, limit: rpm, retryAfter: Math.ceil((w.start + 60_000 - t) / 1000) }, { retryAfterSeconds: Math.ceil((w.start + 60_000 - t) / 1000) });
-      else w.n++;
+      else if (w.n >= rpm) {
+        const retryAfter = Math.ceil((w.start + 60_000 - t) / 1000);
+        fail('RATE_LIMITED', { grant: g.id, limit: rpm, retryAfter }, { retryAfterSeconds: retryAfter });
+      } else w.n++;
     }
-    const limit = g.rows_per_day === null ? null : Number(g.rows_per_day);
-    if (limit === null) return Infinity;
-    const used = await this.usedToday(g.id, now);
-    if (used >= limit) {
+    if (limit === null || !day) return Infinity;
+    const left = limit - day.rows;
+    if (left <= 0) {
       const retryAfter = Math.ceil((nextBeijingMidnight(now).getTime() - now.getTime()) / 1000);
       fail('QUOTA_EXCEEDED', { grant: g.id, limit, retryAfter }, { retryAfterSeconds: retryAfter });
     }
-    return limit - used;
+    const reserved = Math.min(left, Math.max(1, want));
+    day.rows += reserved;
+    return reserved;
   }
 
-  private async usedToday(grantId: string, now: Date): Promise<number> {
+  /** Today's row count of a grant (Beijing day), loaded once from the Store and then kept here. */
+  private async today(grantId: string, now: Date): Promise<{ day: string; rows: number }> {
     const day = beijingDay(now);
     const c = this.rowsToday.get(grantId);
-    if (c && c.day === day) return c.rows;
+    if (c && c.day === day) return c;
     const u = await this.sharing.usage(grantId, day);
-    this.rowsToday.set(grantId, { day, rows: u.rows });
-    return u.rows;
+    const again = this.rowsToday.get(grantId);
+    if (again && again.day === day) return again;
+    const fresh = { day, rows: u.rows };
+    this.rowsToday.set(grantId, fresh);
+    return fresh;
   }
 
-  private async charge(g: GrantRow, rows: number, now: Date): Promise<void> {
-    const day = beijingDay(now);
-    await this.usedToday(g.id, now);
-    const c = this.rowsToday.get(g.id)!;
-    c.rows += rows;
-    await this.sharing.addUsage(g.id, day, rows);
+  /** Books the rows a request really read against its reservation, in memory and in the Store. */
+  private async settle(g: GrantRow, reserved: number, rows: number, now: Date): Promise<void> {
+    const c = this.rowsToday.get(g.id);
+    if (c && Number.isFinite(reserved)) c.rows += rows - reserved;
+    if (rows > 0) await this.sharing.addUsage(g.id, beijingDay(now), rows);
   }
 
   /** Appends an audit entry; a failure to write refuses the access (AUDIT_UNAVAILABLE). */
@@ -164,20 +176,33 @@ export class AccessService {
   }
 
   /**
-   * Runs one read of dataset records under the actor's view: decides, admits against the grant's quotas (the
-   * reader gets the rows it still has today), runs `fn`, charges the rows and writes the audit entry before the
-   * answer leaves. Refusals and errors are audited too.
+   * Runs one read of dataset records under the actor's view: decides, admits against the grant's quotas (reserving
+   * up to `want` rows; the reader gets the rows it may still read today), runs `fn`, writes the audit entry and
+   * books the rows before the answer leaves. Refusals and errors are audited too.
    */
-  async read<T>(actor: Actor, ds: Dataset, ctx: AccessContext, fn: (view: DataView, rowsLeft: number) => Promise<{ value: T; rows: number | null }>): Promise<T> {
+  async read<T>(
+    actor: Actor,
+    ds: Dataset,
+    ctx: AccessContext,
+    want: number,
+    fn: (view: DataView, rowsLeft: number) => Promise<{ value: T; rows: number | null }>,
+  ): Promise<T> {
     let view: DataView | null = null;
+    let reserved = 0;
+    const now = new Date();
     try {
       view = await this.view(actor, ds);
-      const now = new Date();
-      const left = await this.admit(view.grant, now);
-      const { value, rows } = await fn(view, left);
-      if (view.grant && rows) await this.charge(view.grant, rows, now);
-      await this.record(this.facts(actor, ds, ctx, view, 'allowed', rows));
-      return value;
+      reserved = await this.admit(view.grant, now, want);
+      let out: { value: T; rows: number | null };
+      try {
+        out = await fn(view, reserved);
+        await this.record(this.facts(actor, ds, ctx, view, 'allowed', out.rows));
+      } catch (e) {
+        if (view.grant) await this.settle(view.grant, reserved, 0, now);
+        throw e;
+      }
+      if (view.grant) await this.settle(view.grant, reserved, out.rows ?? 0, now);
+      return out.value;
     } catch (e) {
       if (e instanceof AppError && e.code !== 'AUDIT_UNAVAILABLE') {
         await this.record(this.facts(actor, ds, ctx, view, DENIALS.has(e.code) ? 'denied' : 'error', null, { code: e.code }));

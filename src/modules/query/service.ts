@@ -127,7 +127,8 @@ export class QueryService {
   /** One page of records with a sealed cursor for the next. */
   async records(actor: Actor, code: string, q: RecordsQuery) {
     const ds = await this.catalogue.get(code);
-    return this.access.read(actor, ds, { action: 'records.read', fields: q.fields?.split(',') ?? null, filter: q.filter, detail: { q: q.q ?? null, sort: q.sort ?? null } }, async (view, rowsLeft) => {
+    const ctx = { action: 'records.read', fields: q.fields?.split(',') ?? null, filter: q.filter, detail: { q: q.q ?? null, sort: q.sort ?? null } };
+    return this.access.read(actor, ds, ctx, q.limit ?? 100, async (view, rowsLeft) => {
       const { plan, fingerprint } = this.plan(ds, view, q, { forExport: false, rowsLeft });
       const r = await this.lake.select(stored(ds), plan);
       return {
@@ -140,7 +141,8 @@ export class QueryService {
   /** Every matching record in a file format, streamed; under a row quota, capped at what is left today and charged up front. */
   async export(actor: Actor, code: string, q: RecordsQuery, format: ExportFormat) {
     const ds = await this.catalogue.get(code);
-    return this.access.read(actor, ds, { action: 'records.export', fields: q.fields?.split(',') ?? null, filter: q.filter, detail: { format } }, async (view, rowsLeft) => {
+    const ctx = { action: 'records.export', fields: q.fields?.split(',') ?? null, filter: q.filter, detail: { format } };
+    return this.access.read(actor, ds, ctx, q.limit || Infinity, async (view, rowsLeft) => {
       const { plan } = this.plan(ds, view, q, { forExport: true, rowsLeft });
       let rows: number | null = null;
       if (view.grant) {
@@ -155,7 +157,7 @@ export class QueryService {
   async aggregate(actor: Actor, code: string, q: AggregateQuery) {
     const base = await this.catalogue.get(code);
     const ctx = { action: 'records.aggregate', fields: null, filter: q.filter, detail: { groupBy: q.groupBy ?? null, metrics: q.metrics ?? null, q: q.q ?? null } };
-    return this.access.read(actor, base, ctx, async (view) => {
+    return this.access.read(actor, base, ctx, q.limit ?? 1000, async (view, rowsLeft) => {
       const ds = stored(base);
       const fields = new Map(ds.fields.map((f) => [f.name, f]));
       const bad = (reason: string): never => fail('BAD_AGGREGATE', { reason });
@@ -200,7 +202,7 @@ export class QueryService {
         q: q.q?.trim() || null,
         textFields: this.textFields(base, view),
         sort,
-        limit,
+        limit: Math.min(limit, rowsLeft),
       };
       const items = await this.lake.aggregate(ds, plan);
       return { value: { items }, rows: items.length };
@@ -210,7 +212,7 @@ export class QueryService {
   /** The change feed: what batches after the cursor wrote and deleted, within the reader's view; `since` is a batch sequence number. */
   async changes(actor: Actor, code: string, opts: { since?: number; cursor?: string; limit: number }) {
     const ds = await this.catalogue.get(code);
-    return this.access.read(actor, ds, { action: 'records.changes', detail: { since: opts.since ?? null } }, async (view, rowsLeft) => {
+    return this.access.read(actor, ds, { action: 'records.changes', detail: { since: opts.since ?? null } }, opts.limit, async (view, rowsLeft) => {
       if (opts.limit < 1 || opts.limit > this.limits.maxPageSize) fail('VALIDATION_FAILED', { reason: `limit must be between 1 and ${this.limits.maxPageSize}` });
       let cur: ChangeCursor = { seq: opts.since ?? 0, phase: 'done', pos: null };
       if (opts.cursor) {
