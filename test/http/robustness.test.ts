@@ -8,7 +8,7 @@ let close: () => Promise<void>;
 beforeAll(async () => {
   const t = await testApp({ demo: 'small' });
   close = t.close;
-  app = await asPerson(t.app, 'SCJGJ', 'analyst');
+  app = await asPerson(t.app, 'SCJGJ', 'data_steward');
 });
 afterAll(async () => close());
 
@@ -96,6 +96,20 @@ describe('bad input never yields a 5xx', () => {
           expect(await count()).toBe(before);
         }
       }
+    }
+  });
+
+  it('refuses every body with 403 before reading it when the caller may not write, and still answers', async () => {
+    const analyst = await asPerson(app, 'SCJGJ', 'analyst');
+    const r = await analyst.inject({ method: 'POST', url: '/api/v1/datasets/XM-03-SCJGJ-00001/records?format=csv', payload: Buffer.alloc(100_000, 0x41), headers: { 'content-type': 'text/csv' } });
+    expect([r.statusCode, r.json().error.code]).toEqual([403, 'FORBIDDEN']);
+  });
+
+  it('publishes an OpenAPI document with the session and token security schemes and every route', async () => {
+    const doc = (await app.inject({ url: '/docs/json' })).json();
+    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['appToken', 'session']);
+    for (const path of ['/api/v1/auth/login', '/api/v1/share-requests/{id}/decide', '/api/v1/grants/{id}/revoke', '/api/v1/tokens', '/api/v1/audit/entries']) {
+      expect(doc.paths[path], path).toBeDefined();
     }
   });
 });

@@ -171,7 +171,7 @@ export class AccessService {
     return {
       at: new Date().toISOString(), actorKind: actor.kind, actorId: actor.id, orgCode: actor.orgCode, action: ctx.action, datasetCode: ds?.code ?? null,
       fields: ctx.fields ?? null, filter: ctx.filter?.trim() || null, grantId: view?.grant?.id ?? null, purpose: view?.grant?.purpose ?? null, rowCount: rows,
-      result, detail: { ...(ctx.detail ?? {}), ...(view ? { basis: view.basis } : {}), ...extra },
+      result, detail: { actorName: actor.name, ...(ctx.detail ?? {}), ...(view ? { basis: view.basis } : {}), ...extra },
     };
   }
 
