@@ -213,6 +213,20 @@ describe.each(STORE_BACKENDS)('governed sharing on $name', ({ databaseUrl }) => 
     expect(u.password_hash).toMatch(/^scrypt\$\d+\$8\$1\$/);
   });
 
+  it('changes a password with the current one, ending the other sessions', async () => {
+    const a = await signIn(base, 'GAJ', 'analyst');
+    const second = await base.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: a.username, password: TEST_PASSWORD } });
+    const other = String(second.headers['set-cookie']).split(';')[0];
+    const me = as(base, { cookie: a.cookie });
+    expect((await me.inject({ method: 'POST', url: '/api/v1/auth/password', payload: { current: 'wrong-one-1', password: 'New-password-2' } })).json().error.code).toBe('BAD_CREDENTIALS');
+    expect((await me.inject({ method: 'POST', url: '/api/v1/auth/password', payload: { current: TEST_PASSWORD, password: 'short' } })).json().error.code).toBe('VALIDATION_FAILED');
+    expect((await me.inject({ method: 'POST', url: '/api/v1/auth/password', payload: { current: TEST_PASSWORD, password: 'New-password-2' } })).statusCode).toBe(204);
+    expect((await me.inject({ url: '/api/v1/auth/me' })).statusCode).toBe(200);
+    expect((await base.inject({ url: '/api/v1/datasets', headers: { cookie: other } })).json().error.code).toBe('SESSION_EXPIRED');
+    const login = await base.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: a.username, password: 'New-password-2' } });
+    expect(login.statusCode).toBe(200);
+  });
+
   it('refuses a cookie-authenticated write from another site', async () => {
     const r = await consumer.inject({ method: 'POST', url: '/api/v1/share-requests', headers: { origin: 'https://evil.example' }, payload: {} });
     expect([r.statusCode, r.json().error.code]).toEqual([403, 'CSRF_REJECTED']);

@@ -54,8 +54,11 @@ export class IdentityRepository {
     await this.store.db.deleteFrom('sessions').where('id_hash', '=', idHash).execute();
   }
 
-  async deleteSessionsOf(userId: string) {
-    await this.store.db.deleteFrom('sessions').where('user_id', '=', userId).execute();
+  /** Ends every session of a person, except the one given (the session making the change). */
+  async deleteSessionsOf(userId: string, except: string | null = null) {
+    let q = this.store.db.deleteFrom('sessions').where('user_id', '=', userId);
+    if (except) q = q.where('id_hash', '!=', except);
+    await q.execute();
   }
 
   async insertToken(t: { id: string; system_code: string; org_code: string; name: string; secret_hash: string; scopes: string; expires_at: string; created_by: string; created_at: string }) {

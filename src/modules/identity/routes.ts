@@ -65,6 +65,18 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityServi
     return reply.code(204).send(null);
   });
 
+  app.post('/auth/password', {
+    schema: {
+      tags: ['identity'],
+      summary: 'Change your own password; your other sessions end',
+      body: Type.Object({ current: Type.String({ minLength: 1, maxLength: 200 }), password: Type.String({ minLength: 1, maxLength: 200 }) }),
+      response: { 204: Type.Null(), ...authErrors },
+    },
+  }, async (req, reply) => {
+    await identity.changePassword(req.actor, readCookie(req, SESSION_COOKIE), req.body.current, req.body.password);
+    return reply.code(204).send(null);
+  });
+
   app.get('/auth/me', {
     schema: { tags: ['identity'], summary: 'Who the request is made as', response: { 200: Me, ...authErrors } },
   }, async (req) => {

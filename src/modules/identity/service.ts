@@ -156,6 +156,18 @@ export class IdentityService {
     return { session, expiresAt, user: toView({ ...u, last_login_at: now.toISOString() }) };
   }
 
+  /** Changes the signed-in person's own password (the current one must be given); their other sessions end. */
+  async changePassword(by: Actor, session: string | null, current: string, next: string): Promise<void> {
+    if (by.kind !== 'person') return fail(by.kind === 'anonymous' ? 'AUTH_REQUIRED' : 'FORBIDDEN', { reason: 'only a signed-in person has a password' });
+    const u = await this.repo.userById(by.id);
+    if (!u || !(await verifyPassword(current, u.password_hash))) return fail('BAD_CREDENTIALS');
+    const problem = passwordProblem(next);
+    if (problem) fail('VALIDATION_FAILED', { reason: problem });
+    if (next === current) fail('VALIDATION_FAILED', { reason: 'the new password must differ from the current one' });
+    await this.repo.updateUser(u.id, { password_hash: await hashPassword(next, this.policy.kdf) });
+    await this.repo.deleteSessionsOf(u.id, session ? sha256(session) : null);
+  }
+
   /** Ends a session. */
   async logout(session: string): Promise<void> {
     await this.repo.deleteSession(sha256(session));
