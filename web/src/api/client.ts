@@ -1,6 +1,8 @@
 // The one HTTP client of the web shell. Every call to the server goes through here:
 // it builds /api/v1 URLs, parses the error envelope `{ error: { code, message, details? } }`,
-// shows an ElMessage and throws ApiError.
+// shows an ElMessage (in the reader's language for the codes the catalogue knows) and throws ApiError.
+// A 401 AUTH_REQUIRED / SESSION_EXPIRED goes to the sign-in handler main.ts installs (→ /login?redirect=…).
+// The session itself is an HTTP-only cookie the browser sends; this module never sees it.
 import { ElMessage } from 'element-plus';
 import { i18n } from '../i18n';
 
@@ -31,6 +33,18 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Do not show an ElMessage on failure (the caller handles it). */
   silent?: boolean;
+  /** Leave a 401 to the caller instead of sending the user to the sign-in page (default true). */
+  signInOn401?: boolean;
+}
+
+/** Codes that mean "sign in (again)". */
+export const SIGN_IN_CODES: ReadonlySet<string> = new Set(['AUTH_REQUIRED', 'SESSION_EXPIRED']);
+
+let signInHandler: ((err: ApiError) => void) | null = null;
+
+/** Installs what happens when a request needs a signed-in person (main.ts: clear the session, go to /login). */
+export function setSignInHandler(handler: (err: ApiError) => void): void {
+  signInHandler = handler;
 }
 
 /** `/api/v1` + path + query string; empty values (undefined, null, '', []) are left out. */
@@ -67,17 +81,42 @@ function toApiError(status: number, statusText: string, text: string): ApiError 
   return new ApiError(status, `HTTP_${status}`, statusText || t('errors.http', { status }));
 }
 
+function retryAfterSeconds(err: ApiError): number | null {
+  const d = err.details as { retryAfterSeconds?: unknown } | undefined;
+  const n = Number(d?.retryAfterSeconds);
+  return Number.isFinite(n) && n >= 0 ? n : null;
+}
+
+/**
+ * The error in the reader's language: codes with an entry under `apiErrors` in the message catalogue are
+ * translated (with the wait in minutes or seconds where the server sent Retry-After), others keep the
+ * server's message, which names the field, dataset or reason.
+ */
+export function describeError(err: unknown): string {
+  if (!(err instanceof ApiError)) return t('errors.network');
+  const key = `apiErrors.${err.code}`;
+  if (!i18n.global.te(key)) return err.message;
+  const seconds = retryAfterSeconds(err) ?? 0;
+  return t(key, { seconds, minutes: Math.max(1, Math.ceil(seconds / 60)) });
+}
+
 export function notifyError(err: unknown): void {
   if (err instanceof DOMException && err.name === 'AbortError') return;
-  const message =
-    err instanceof ApiError
-      ? t('errors.api', { message: err.message, code: err.code })
-      : t('errors.network');
+  // The sign-in handler has already said so and is on its way to the sign-in page.
+  if (err instanceof ApiError && err.status === 401 && SIGN_IN_CODES.has(err.code) && signInHandler) return;
+  const message = err instanceof ApiError ? t('errors.api', { message: describeError(err), code: err.code }) : t('errors.network');
   ElMessage({ type: 'error', message, grouping: true, showClose: true, duration: 5000 });
 }
 
-function fail(err: unknown, silent: boolean | undefined): never {
-  if (!silent) notifyError(err);
+/** Sends a 401 to the sign-in handler (unless the caller takes it); true when it was handled there. */
+function toSignIn(err: unknown, signInOn401: boolean | undefined): boolean {
+  if (signInOn401 === false || !signInHandler || !(err instanceof ApiError) || err.status !== 401 || !SIGN_IN_CODES.has(err.code)) return false;
+  signInHandler(err);
+  return true;
+}
+
+function fail(err: unknown, options: { silent?: boolean; signInOn401?: boolean }): never {
+  if (!toSignIn(err, options.signInOn401) && !options.silent) notifyError(err);
   throw err;
 }
 
@@ -102,15 +141,15 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
     });
   } catch (err) {
     if (err instanceof DOMException && err.name === 'AbortError') throw err;
-    return fail(new ApiError(0, 'NETWORK', t('errors.network')), options.silent);
+    return fail(new ApiError(0, 'NETWORK', t('errors.network')), options);
   }
   const text = await res.text();
-  if (!res.ok) return fail(toApiError(res.status, res.statusText, text), options.silent);
+  if (!res.ok) return fail(toApiError(res.status, res.statusText, text), options);
   if (!text) return undefined as T;
   try {
     return JSON.parse(text) as T;
   } catch {
-    return fail(new ApiError(res.status, 'BAD_RESPONSE', t('errors.badResponse')), options.silent);
+    return fail(new ApiError(res.status, 'BAD_RESPONSE', t('errors.badResponse')), options);
   }
 }
 
@@ -159,7 +198,7 @@ export function upload<T>(path: string, file: Blob, options: UploadOptions = {})
     xhr.send(file);
   });
   function fail0(err: ApiError): ApiError {
-    if (!options.silent) notifyError(err);
+    if (!toSignIn(err, undefined) && !options.silent) notifyError(err);
     return err;
   }
   return { promise, abort: () => xhr.abort() };

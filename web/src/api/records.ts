@@ -16,8 +16,9 @@ function recordsParams(q: RecordsQuery) {
   };
 }
 
-export function queryRecords(code: string, q: RecordsQuery, signal?: AbortSignal): Promise<RecordsPage> {
-  return request<RecordsPage>(path(code, '/records'), { query: recordsParams(q), signal });
+/** `silent`: leave failures to the caller (the dataset page shows NO_GRANT and the like as a panel). */
+export function queryRecords(code: string, q: RecordsQuery, signal?: AbortSignal, silent = false): Promise<RecordsPage> {
+  return request<RecordsPage>(path(code, '/records'), { query: recordsParams(q), signal, silent });
 }
 
 /** Download link for the same query in another format (no cursor/limit: the whole result). */
@@ -26,9 +27,10 @@ export function exportUrl(code: string, q: RecordsQuery, format: ExportFormat): 
   return apiUrl(path(code, '/records'), { ...rest, format });
 }
 
-export function aggregate(code: string, q: AggregateQuery, signal?: AbortSignal): Promise<Items<DataRow>> {
+export function aggregate(code: string, q: AggregateQuery, signal?: AbortSignal, silent = false): Promise<Items<DataRow>> {
   return request<Items<DataRow>>(path(code, '/aggregate'), {
     query: { groupBy: q.groupBy, metrics: q.metrics, filter: q.filter?.trim(), sort: q.sort, limit: q.limit },
     signal,
+    silent,
   });
 }

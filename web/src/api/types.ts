@@ -193,3 +193,242 @@ export interface AggregateQuery {
   sort?: string;
   limit?: number;
 }
+
+// ---- Identity (登录与身份) ----
+
+/** A person's role (角色). */
+export type Role = 'platform_admin' | 'org_admin' | 'data_steward' | 'analyst' | 'auditor';
+export type ActorKind = 'person' | 'system' | 'platform' | 'anonymous';
+
+/** GET /auth/me: who the console is signed in as. */
+export interface Me {
+  kind: 'person' | 'system' | 'platform';
+  id: string;
+  name: string;
+  orgCode: string | null;
+  role: Role | null;
+  systemCode: string | null;
+  scopes: string[];
+}
+
+export interface User {
+  id: string;
+  username: string;
+  displayName: string;
+  orgCode: string;
+  role: Role;
+  disabled: boolean;
+  lockedUntil: string | null;
+  lastLoginAt: string | null;
+  createdAt: string;
+}
+
+export interface LoginResult {
+  user: User;
+  expiresAt: string;
+}
+
+// ---- Application tokens (应用凭证) ----
+
+export type TokenScope = 'ingest' | 'read';
+export type TokenState = 'active' | 'revoked' | 'expired';
+
+export interface AppToken {
+  id: string;
+  systemCode: string;
+  orgCode: string;
+  name: string;
+  scopes: TokenScope[];
+  expiresAt: string;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+  createdBy: string;
+  createdAt: string;
+  state: TokenState;
+}
+
+export interface NewToken {
+  systemCode: string;
+  name: string;
+  scopes: TokenScope[];
+  expiresInDays: number;
+}
+
+/** POST /tokens: the secret is in `token` and is never shown again. */
+export interface IssuedToken {
+  token: string;
+  id: string;
+  systemCode: string;
+  orgCode: string;
+  name: string;
+  scopes: TokenScope[];
+  expiresAt: string;
+  createdAt: string;
+}
+
+// ---- Sharing (共享申请与授权) ----
+
+/** Where a share request stands: 平台审核 · 提供方审批 · 异议处理 · 已授权 · 已拒绝 · 已撤回. */
+export type RequestStatus = 'platform_review' | 'provider_review' | 'disputed' | 'granted' | 'refused' | 'withdrawn';
+/** 脱敏方式: in clear, partly masked, keyed hash, not provided; `partial:S:E` keeps S leading and E trailing characters. */
+export type MaskName = 'clear' | 'partial' | 'hash' | 'drop' | `partial:${number}:${number}`;
+export type GrantStatus = 'active' | 'revoked' | 'expired';
+
+export interface ShareRequest {
+  id: string;
+  datasetCode: string;
+  datasetName: string;
+  providerOrg: string;
+  consumerOrg: string;
+  consumerSystem: string;
+  requestedBy: string;
+  purpose: string;
+  fields: string[];
+  rowScope: string | null;
+  durationDays: number;
+  shareType: ShareType;
+  status: RequestStatus;
+  stepStartedAt: string | null;
+  stepDueAt: string | null;
+  workingDaysLeft: number | null;
+  overdue: boolean;
+  refusalReason: string | null;
+  grantId: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** One step of a request's history. */
+export interface ShareEvent {
+  n: number;
+  at: string;
+  actor: string;
+  action: string;
+  from: RequestStatus | null;
+  to: RequestStatus | null;
+  note: string | null;
+}
+
+export interface ShareRequestDetail extends ShareRequest {
+  events: ShareEvent[];
+}
+
+export interface ShareRequestQuery {
+  status?: RequestStatus | '';
+  dataset?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export interface NewShareRequest {
+  dataset: string;
+  consumerSystem: string;
+  purpose: string;
+  fields: string[];
+  rowScope?: string | null;
+  durationDays: number;
+}
+
+/** The provider's decision; masks, scope and quotas only matter when approving. */
+export interface Decision {
+  approve: boolean;
+  reason?: string;
+  masks?: Record<string, MaskName>;
+  rowScope?: string | null;
+  rowsPerDay?: number | null;
+  requestsPerMinute?: number | null;
+}
+
+export interface Grant {
+  id: string;
+  requestId: string;
+  datasetCode: string;
+  providerOrg: string;
+  consumerOrg: string;
+  consumerSystem: string;
+  purpose: string;
+  fields: string[];
+  masks: Record<string, MaskName>;
+  rowScope: string | null;
+  expiresAt: string;
+  rowsPerDay: number | null;
+  requestsPerMinute: number | null;
+  status: GrantStatus;
+  revokedAt: string | null;
+  revokedBy: string | null;
+  revokeReason: string | null;
+  createdBy?: string;
+  createdAt: string;
+}
+
+export interface GrantUsage {
+  day: string;
+  rows: number;
+  requests: number;
+}
+
+export interface GrantDetail extends Grant {
+  usage: GrantUsage[];
+}
+
+// ---- Audit (审计) ----
+
+export type AuditResult = 'allowed' | 'denied' | 'error';
+
+export interface AuditEntry {
+  seq: number;
+  at: string;
+  actorKind: ActorKind;
+  actorId: string;
+  orgCode: string | null;
+  action: string;
+  datasetCode: string | null;
+  fields: string[] | null;
+  filter: string | null;
+  grantId: string | null;
+  purpose: string | null;
+  rowCount: number | null;
+  result: AuditResult;
+  detail: Record<string, unknown> | null;
+  prevHash: string;
+  hash: string;
+}
+
+export interface AuditQuery {
+  actor?: string;
+  org?: string;
+  dataset?: string;
+  action?: string;
+  result?: AuditResult | '';
+  grant?: string;
+  from?: string;
+  to?: string;
+  before?: number | null;
+  limit?: number;
+}
+
+export interface AuditPage {
+  items: AuditEntry[];
+  nextBefore: number | null;
+}
+
+export interface AuditVerifyResult {
+  ok: boolean;
+  entries: number;
+  checkpoints: number;
+  fault: { seq: number; problem: string; detail?: unknown } | null;
+}
+
+export interface Checkpoint {
+  seqTo: number;
+  at: string;
+  headHash: string;
+  merkleRoot: string;
+  keyId: string;
+  signature: string;
+}
+
+export interface CheckpointList {
+  items: Checkpoint[];
+  key: { keyId: string; publicKeyPem: string };
+}

@@ -20,3 +20,32 @@ export function categoryLabel(category: string | null | undefined): string {
 export function ruleLabel(rule: string | null | undefined): string {
   return lookup('rules', rule);
 }
+
+/** 'data_steward' → 数据专员. */
+export function roleLabel(role: string | null | undefined): string {
+  return lookup('roles', role);
+}
+
+/** 'provider_review' → 提供方审批. */
+export function requestStatusLabel(status: string | null | undefined): string {
+  return lookup('sharing.status', status);
+}
+
+/** A workflow step ('pass', 'refuse', …) in words. */
+export function eventLabel(action: string | null | undefined): string {
+  return lookup('sharing.events', action);
+}
+
+/** 'partial' → 部分遮盖; 'partial:3:4' → 部分遮盖（保留前 3 位、后 4 位）. */
+export function maskLabel(mask: string | null | undefined): string {
+  const m = /^partial:(\d+):(\d+)$/.exec(mask ?? '');
+  if (m) return i18n.global.t('masks.custom', { start: Number(m[1]), end: Number(m[2]) });
+  return lookup('masks', mask);
+}
+
+/** An audit action ('records.read') in words; unknown actions pass through. */
+export function auditActionLabel(action: string | null | undefined): string {
+  if (!action) return '';
+  const key = `audit.actions.${action.replace(/\./g, '_')}`;
+  return i18n.global.te(key) ? i18n.global.t(key) : action;
+}
