@@ -1,5 +1,8 @@
 import { createRouter, createWebHistory } from 'vue-router';
 import type { RouteRecordRaw } from 'vue-router';
+import type { Me } from './api/types';
+import { can } from './auth/permissions';
+import { loadSession } from './auth/session';
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -7,6 +10,12 @@ declare module 'vue-router' {
     titleKey: string;
     /** Which left-menu entry is active. */
     menu?: string;
+    /** Open to signed-out visitors (everything else sends them to /login). */
+    public?: boolean;
+    /** Shown without the shell (the sign-in page). */
+    bare?: boolean;
+    /** Who may open the page, beyond being signed in. */
+    allow?: (me: Me) => boolean;
   }
 }
 
@@ -16,7 +25,13 @@ const routes: RouteRecordRaw[] = [
     path: '/',
     name: 'overview',
     component: () => import('./views/OverviewView.vue'),
-    meta: { titleKey: 'nav.overview', menu: '/' },
+    meta: { titleKey: 'nav.overview', menu: '/', public: true },
+  },
+  {
+    path: '/login',
+    name: 'login',
+    component: () => import('./views/LoginView.vue'),
+    meta: { titleKey: 'nav.login', public: true, bare: true },
   },
   {
     path: '/datasets',
@@ -38,10 +53,16 @@ const routes: RouteRecordRaw[] = [
     meta: { titleKey: 'nav.organisations', menu: '/organisations' },
   },
   {
+    path: '/forbidden',
+    name: 'forbidden',
+    component: () => import('./views/ForbiddenView.vue'),
+    meta: { titleKey: 'nav.forbidden', public: true },
+  },
+  {
     path: '/:pathMatch(.*)*',
     name: 'not-found',
     component: () => import('./views/NotFoundView.vue'),
-    meta: { titleKey: 'nav.notFound' },
+    meta: { titleKey: 'nav.notFound', public: true },
   },
 ];
 
@@ -49,4 +70,21 @@ export const router = createRouter({
   history: createWebHistory('/'),
   routes,
   scrollBehavior: (_to, _from, saved) => saved ?? { top: 0 },
+});
+
+/** Where to go after signing in: a path of this site from `?redirect=`, else the overview. */
+export function redirectTarget(q: unknown): string {
+  return typeof q === 'string' && q.startsWith('/') && !q.startsWith('//') && !q.startsWith('/login') ? q : '/';
+}
+
+// Signed-out visitors go to the sign-in page (and back afterwards); pages a role may not use show 403.
+router.beforeEach(async (to) => {
+  const me = await loadSession();
+  if (to.name === 'login' && me) {
+    return redirectTarget(to.query.redirect);
+  }
+  if (to.meta.public) return true;
+  if (!me) return { name: 'login', query: { redirect: to.fullPath } };
+  if (to.meta.allow && !to.meta.allow(me)) return { name: 'forbidden', query: { from: to.fullPath } };
+  return true;
 });

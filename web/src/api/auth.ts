@@ -15,3 +15,8 @@ export function logout(): Promise<void> {
 export function getMe(signal?: AbortSignal): Promise<Me> {
   return request<Me>('/auth/me', { signal, silent: true, signInOn401: false });
 }
+
+/** Changes one's own password; the person's other sessions end. BAD_CREDENTIALS when `current` is wrong. */
+export function changePassword(current: string, password: string): Promise<void> {
+  return request<void>('/auth/password', { method: 'POST', body: { current, password }, silent: true });
+}
