@@ -53,6 +53,32 @@ const routes: RouteRecordRaw[] = [
     meta: { titleKey: 'nav.organisations', menu: '/organisations' },
   },
   {
+    path: '/sharing',
+    name: 'sharing',
+    component: () => import('./views/sharing/ShareRequestsView.vue'),
+    meta: { titleKey: 'nav.sharing', menu: '/sharing', allow: can.share },
+  },
+  {
+    path: '/sharing/:id',
+    name: 'share-request',
+    component: () => import('./views/sharing/ShareRequestView.vue'),
+    props: true,
+    meta: { titleKey: 'nav.shareRequest', menu: '/sharing', allow: can.share },
+  },
+  {
+    path: '/grants',
+    name: 'grants',
+    component: () => import('./views/sharing/GrantsView.vue'),
+    meta: { titleKey: 'nav.grants', menu: '/grants', allow: can.share },
+  },
+  {
+    path: '/grants/:id',
+    name: 'grant',
+    component: () => import('./views/sharing/GrantView.vue'),
+    props: true,
+    meta: { titleKey: 'nav.grant', menu: '/grants', allow: can.share },
+  },
+  {
     path: '/forbidden',
     name: 'forbidden',
     component: () => import('./views/ForbiddenView.vue'),
