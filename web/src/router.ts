@@ -79,6 +79,18 @@ const routes: RouteRecordRaw[] = [
     meta: { titleKey: 'nav.grant', menu: '/grants', allow: can.share },
   },
   {
+    path: '/tokens',
+    name: 'tokens',
+    component: () => import('./views/TokensView.vue'),
+    meta: { titleKey: 'nav.tokens', menu: '/tokens', allow: can.manageTokens },
+  },
+  {
+    path: '/audit',
+    name: 'audit',
+    component: () => import('./views/AuditView.vue'),
+    meta: { titleKey: 'nav.audit', menu: '/audit', allow: can.readAudit },
+  },
+  {
     path: '/forbidden',
     name: 'forbidden',
     component: () => import('./views/ForbiddenView.vue'),
