@@ -110,7 +110,7 @@ export async function buildApp(config: Config, opts: { platform?: Platform; stor
     async (api) => {
       // Every request under /api/v1 is made as someone: a session, an application token, or anonymous.
       registerAuth(api, { identity: platform.identity, access: platform.access, secureCookies: config.secureCookies });
-      await api.register(identityRoutes, { identity: platform.identity, secureCookies: config.secureCookies });
+      await api.register(identityRoutes, { identity: platform.identity, access: platform.access, secureCookies: config.secureCookies });
       await api.register(hubRoutes, { hub: platform.hub });
       await api.register(organisationRoutes, { orgs: platform.orgs });
       await api.register(catalogueRoutes, { catalogue: platform.catalogue });

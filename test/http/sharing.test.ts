@@ -79,6 +79,9 @@ describe.each(STORE_BACKENDS)('governed sharing on $name', ({ databaseUrl }) => 
     expect(detail.events[1]).toMatchObject({ from: 'platform_review', to: 'provider_review', note: '通过' });
     const page = (await records()).json();
     expect(page.items.length).toBe(100);
+    const access = (await consumer.inject({ url: `/api/v1/datasets/${code}/access` })).json();
+    expect(access).toMatchObject({ basis: 'grant', withheld: [], rowScope: null, grant: { rowsPerDay: 150, requestsPerMinute: 1000 } });
+    expect(access.fields.map((f: { name: string; shown: string }) => `${f.name}:${f.shown}`)).toEqual(['id:clear', 'district:clear', 'phone:partial']);
     expect(page.items[0].phone).toMatch(/^139\*{4}\d{4}$/);
     // Other organisations cannot see the request.
     expect((await otherSteward.inject({ url: `/api/v1/share-requests/${req.id}` })).statusCode).toBe(404);
@@ -151,6 +154,35 @@ describe.each(STORE_BACKENDS)('governed sharing on $name', ({ databaseUrl }) => 
     expect(bad.json().error.code).toBe('UNKNOWN_FIELD');
     const other = await submit(consumer, { consumerSystem: 'JTJ-PARK' });
     expect(other.statusCode).toBe(403);
+  });
+
+  it('lets the provider narrow the requested rows, never widen them', async () => {
+    const r = (await submit(consumer, { rowScope: "district = '350203'" })).json();
+    await act(admin, r.id, 'check', { approve: true });
+    const wider = (await act(steward, r.id, 'decide', { approve: true, rowScope: null, rowsPerDay: null, requestsPerMinute: null })).json();
+    const g = (await consumer.inject({ url: `/api/v1/grants/${wider.grantId}` })).json();
+    expect(g.rowScope).toBe("district = '350203'");
+    const r2 = (await submit(consumer, { rowScope: "district = '350203'" })).json();
+    await act(admin, r2.id, 'check', { approve: true });
+    const narrower = (await act(steward, r2.id, 'decide', { approve: true, rowScope: 'id <= 100', rowsPerDay: null, requestsPerMinute: null })).json();
+    const g2 = (await consumer.inject({ url: `/api/v1/grants/${narrower.grantId}` })).json();
+    expect(g2.rowScope).toBe("(district = '350203') and (id <= 100)");
+    const rows = (await records(consumer, 'limit=1000&total=exact')).json();
+    expect(rows.total).toBe(50);
+    expect(rows.items.every((x: { id: number; district: string }) => x.id <= 100 && x.district === '350203')).toBe(true);
+    for (const id of [wider.grantId, narrower.grantId]) await steward.inject({ method: 'POST', url: `/api/v1/grants/${id}/revoke`, payload: { reason: '测试结束' } });
+  });
+
+  it('lists requests by side and several statuses, with totals', async () => {
+    const mine = (await consumer.inject({ url: '/api/v1/share-requests?as=consumer&status=refused,withdrawn&limit=1' })).json();
+    expect(mine.items.length).toBe(1);
+    expect(mine.total).toBeGreaterThanOrEqual(2);
+    const provider = (await steward.inject({ url: '/api/v1/share-requests?as=provider' })).json();
+    expect(provider.items.every((x: { providerOrg: string }) => x.providerOrg === 'WJW')).toBe(true);
+    const none = (await steward.inject({ url: '/api/v1/share-requests?as=consumer' })).json();
+    expect(none.total).toBe(0);
+    const grants = (await consumer.inject({ url: '/api/v1/grants?as=consumer' })).json();
+    expect(grants.items[0].datasetName).toContain('共享测试');
   });
 
   it('flags an overdue step', async () => {
@@ -243,6 +275,9 @@ describe.each(STORE_BACKENDS)('governed sharing on $name', ({ databaseUrl }) => 
     expect(new Set(denied)).toEqual(new Set(['NO_GRANT', 'QUOTA_EXCEEDED', 'RATE_LIMITED']));
     const authFailures = (await auditor.inject({ url: '/api/v1/audit/entries?action=auth&result=denied' })).json().items;
     expect(authFailures.length).toBeGreaterThanOrEqual(4);
+    const logins = (await auditor.inject({ url: '/api/v1/audit/entries?action=auth.login&limit=500' })).json().items;
+    expect(logins.some((e: { result: string; detail: { code: string } }) => e.result === 'denied' && e.detail.code === 'ACCOUNT_LOCKED')).toBe(true);
+    expect(logins.some((e: { result: string; actorKind: string }) => e.result === 'allowed' && e.actorKind === 'person')).toBe(true);
     expect((await auditor.inject({ method: 'POST', url: '/api/v1/audit/verify' })).json()).toMatchObject({ ok: true, fault: null });
     const cp = await auditor.inject({ method: 'POST', url: '/api/v1/audit/checkpoints' });
     expect(cp.statusCode).toBe(201);

@@ -42,7 +42,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ audit: AuditService; acces
     });
     await access.record({
       at: new Date().toISOString(), actorKind: actor.kind, actorId: actor.id, orgCode: actor.orgCode, action: 'audit.read', datasetCode: q.dataset ?? null,
-      fields: null, filter: null, grantId: null, purpose: null, rowCount: items.length, result: 'allowed', detail: { scope: scopeOrg ? 'organisation' : 'all' },
+      fields: null, filter: null, grantId: null, purpose: null, rowCount: items.length, result: 'allowed', detail: { actorName: actor.name, scope: scopeOrg ? 'organisation' : 'all' },
     });
     return { items, nextBefore: items.length === q.limit ? items[items.length - 1].seq : null };
   });

@@ -1,8 +1,9 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { fail } from '../../errors.ts';
+import { AppError, fail } from '../../errors.ts';
 import { authErrors } from '../../http/schemas.ts';
 import { readCookie, setSessionCookie, SESSION_COOKIE } from '../../http/auth.ts';
 import { ROLES, TOKEN_SCOPES, type Role, type TokenScope } from '../access/actor.ts';
+import type { AccessService } from '../access/service.ts';
 import type { IdentityService } from './service.ts';
 
 const User = Type.Object({
@@ -42,7 +43,14 @@ const Token = Type.Object({
 });
 
 /** HTTP routes of sign-in, accounts and application tokens. */
-export const identityRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityService; secureCookies: boolean }> = async (app, { identity, secureCookies }) => {
+export const identityRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityService; access: AccessService; secureCookies: boolean }> = async (app, { identity, access, secureCookies }) => {
+  /** Sign-ins and sign-outs are audited like every other access attempt. */
+  const audit = (action: string, result: 'allowed' | 'denied', who: { id: string; name: string; orgCode: string | null } | null, detail: Record<string, unknown>) =>
+    access.record({
+      at: new Date().toISOString(), actorKind: who ? 'person' : 'anonymous', actorId: who?.id ?? 'anonymous', orgCode: who?.orgCode ?? null, action, datasetCode: null,
+      fields: null, filter: null, grantId: null, purpose: null, rowCount: null, result, detail: { actorName: who?.name ?? null, ...detail },
+    });
+
   app.post('/auth/login', {
     schema: {
       tags: ['identity'],
@@ -51,7 +59,14 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityServi
       response: { 200: Type.Object({ user: User, expiresAt: Type.String() }), ...authErrors },
     },
   }, async (req, reply) => {
-    const r = await identity.login(req.body.username, req.body.password);
+    let r: Awaited<ReturnType<IdentityService['login']>>;
+    try {
+      r = await identity.login(req.body.username, req.body.password);
+    } catch (e) {
+      if (e instanceof AppError) await audit('auth.login', 'denied', null, { code: e.code, username: req.body.username.slice(0, 100), ip: req.ip });
+      throw e;
+    }
+    await audit('auth.login', 'allowed', { id: r.user.id, name: r.user.displayName, orgCode: r.user.orgCode }, { username: r.user.username, ip: req.ip });
     setSessionCookie(reply, r.session, { secure: secureCookies, expiresAt: r.expiresAt });
     return { user: r.user, expiresAt: r.expiresAt };
   });
@@ -61,6 +76,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityServi
   }, async (req, reply) => {
     const s = readCookie(req, SESSION_COOKIE);
     if (s) await identity.logout(s);
+    if (req.actor.kind === 'person') await audit('auth.logout', 'allowed', req.actor, { ip: req.ip });
     setSessionCookie(reply, null, { secure: secureCookies });
     return reply.code(204).send(null);
   });

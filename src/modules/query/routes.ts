@@ -50,6 +50,15 @@ export const queryRoutes: FastifyPluginAsyncTypebox<{ query: QueryService; maxPa
       .send(Readable.from(stream));
   });
 
+  app.get('/datasets/:code/access', {
+    schema: {
+      tags: ['query'],
+      summary: 'What you may see of a dataset: owner or grant, each field clear / partial / hash, withheld fields, row scope, quotas',
+      params: DatasetParams,
+      response: { 200: AnyObject, ...dataErrors },
+    },
+  }, async (req) => query.accessOf(req.actor, req.params.code));
+
   app.get('/datasets/:code/aggregate', {
     schema: {
       tags: ['query'],

@@ -124,6 +124,26 @@ export class QueryService {
     };
   }
 
+  /**
+   * What the actor may see of a dataset, without reading it: the basis (owner or grant), the fields with how each
+   * is shown, the withheld ones, the row scope and the grant's terms. NO_GRANT when there is nothing.
+   */
+  async accessOf(actor: Actor, code: string) {
+    const ds = await this.catalogue.get(code);
+    const view = await this.access.view(actor, ds);
+    const g = view.grant;
+    return {
+      dataset: ds.code,
+      basis: view.basis,
+      fields: view.fields.map((f) => ({ name: f.name, label: f.label, shown: view.masks[f.name] ? view.masks[f.name].kind : 'clear' })),
+      withheld: [...view.withheld],
+      rowScope: g?.row_scope ?? null,
+      grant: g
+        ? { id: g.id, purpose: g.purpose, expiresAt: g.expires_at, rowsPerDay: g.rows_per_day === null ? null : Number(g.rows_per_day), requestsPerMinute: g.requests_per_minute === null ? null : Number(g.requests_per_minute), consumerSystem: g.consumer_system }
+        : null,
+    };
+  }
+
   /** One page of records with a sealed cursor for the next. */
   async records(actor: Actor, code: string, q: RecordsQuery) {
     const ds = await this.catalogue.get(code);

@@ -5,6 +5,22 @@ import type { GrantTable, ShareRequestTable } from '../../store/schema.ts';
 export type RequestRow = Selectable<ShareRequestTable>;
 export type GrantRow = Selectable<GrantTable>;
 
+/** Which requests a listing covers. */
+export interface RequestFilter {
+  orgCode: string | null;
+  side: 'consumer' | 'provider' | 'all';
+  statuses: string[] | null;
+  dataset: string | null;
+}
+
+/** Which grants a listing covers. */
+export interface GrantFilter {
+  consumerOrg?: string | null;
+  providerOrg?: string | null;
+  eitherOrg?: string | null;
+  dataset?: string | null;
+}
+
 /** SQL for share requests, their histories, grants, grant usage and the working-day calendar. */
 export class SharingRepository {
   constructor(private readonly store: Store) {}
@@ -13,13 +29,27 @@ export class SharingRepository {
     return this.store.db.selectFrom('share_requests').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  /** Requests where the organisation is consumer or provider (all when null), newest first. */
-  listRequests(opts: { orgCode: string | null; status: string | null; dataset: string | null; limit: number; offset: number }) {
-    let q = this.store.db.selectFrom('share_requests').selectAll();
-    if (opts.orgCode) q = q.where((eb) => eb.or([eb('consumer_org', '=', opts.orgCode as string), eb('provider_org', '=', opts.orgCode as string)]));
-    if (opts.status) q = q.where('status', '=', opts.status);
+  private requestFilter(opts: RequestFilter) {
+    let q = this.store.db.selectFrom('share_requests');
+    const org = opts.orgCode;
+    if (org) {
+      if (opts.side === 'consumer') q = q.where('consumer_org', '=', org);
+      else if (opts.side === 'provider') q = q.where('provider_org', '=', org);
+      else q = q.where((eb) => eb.or([eb('consumer_org', '=', org), eb('provider_org', '=', org)]));
+    }
+    if (opts.statuses?.length) q = q.where('status', 'in', opts.statuses);
     if (opts.dataset) q = q.where('dataset_code', '=', opts.dataset);
-    return q.orderBy('created_at', 'desc').orderBy('id').limit(opts.limit).offset(opts.offset).execute();
+    return q;
+  }
+
+  /** Requests where the organisation is consumer, provider or either (all when null), newest first. */
+  listRequests(opts: RequestFilter & { limit: number; offset: number }) {
+    return this.requestFilter(opts).selectAll().orderBy('created_at', 'desc').orderBy('id').limit(opts.limit).offset(opts.offset).execute();
+  }
+
+  async countRequests(opts: RequestFilter): Promise<number> {
+    const r = await this.requestFilter(opts).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+    return Number(r?.n ?? 0);
   }
 
   events(requestId: string) {
@@ -71,13 +101,22 @@ export class SharingRepository {
       .execute();
   }
 
-  listGrants(opts: { consumerOrg?: string | null; providerOrg?: string | null; eitherOrg?: string | null; dataset?: string | null; limit: number; offset: number }) {
-    let q = this.store.db.selectFrom('grants').selectAll();
+  private grantFilter(opts: GrantFilter) {
+    let q = this.store.db.selectFrom('grants');
     if (opts.consumerOrg) q = q.where('consumer_org', '=', opts.consumerOrg);
     if (opts.providerOrg) q = q.where('provider_org', '=', opts.providerOrg);
     if (opts.eitherOrg) q = q.where((eb) => eb.or([eb('consumer_org', '=', opts.eitherOrg as string), eb('provider_org', '=', opts.eitherOrg as string)]));
     if (opts.dataset) q = q.where('dataset_code', '=', opts.dataset);
-    return q.orderBy('created_at', 'desc').orderBy('id').limit(opts.limit).offset(opts.offset).execute();
+    return q;
+  }
+
+  listGrants(opts: GrantFilter & { limit: number; offset: number }) {
+    return this.grantFilter(opts).selectAll().orderBy('created_at', 'desc').orderBy('id').limit(opts.limit).offset(opts.offset).execute();
+  }
+
+  async countGrants(opts: GrantFilter): Promise<number> {
+    const r = await this.grantFilter(opts).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+    return Number(r?.n ?? 0);
   }
 
   async insertGrant(g: GrantRow) {

@@ -12,10 +12,15 @@ export const sharingRoutes: FastifyPluginAsyncTypebox<{ sharing: SharingService 
     schema: {
       tags: ['sharing'],
       summary: 'Share requests (共享申请) you take part in, with their clocks; all for platform admins and auditors',
-      querystring: Type.Object({ status: Type.Optional(Type.String({ maxLength: 20 })), dataset: Type.Optional(Type.String({ maxLength: 80 })), ...ListPaging }),
-      response: { 200: Type.Object({ items: Type.Array(AnyObject) }), ...errors },
+      querystring: Type.Object({
+        status: Type.Optional(Type.String({ maxLength: 100, description: 'one status or several, comma-separated' })),
+        dataset: Type.Optional(Type.String({ maxLength: 80 })),
+        as: Type.Union([Type.Literal('consumer'), Type.Literal('provider'), Type.Literal('all')], { default: 'all' }),
+        ...ListPaging,
+      }),
+      response: { 200: Type.Object({ items: Type.Array(AnyObject), total: Type.Integer() }), ...errors },
     },
-  }, async (req) => sharing.list(req.actor, req.query));
+  }, async (req) => sharing.list(req.actor, req.query as { as: 'all'; limit: number; offset: number }));
 
   app.post('/share-requests', {
     schema: {
@@ -97,7 +102,7 @@ export const sharingRoutes: FastifyPluginAsyncTypebox<{ sharing: SharingService 
         dataset: Type.Optional(Type.String({ maxLength: 80 })),
         ...ListPaging,
       }),
-      response: { 200: Type.Object({ items: Type.Array(AnyObject) }), ...errors },
+      response: { 200: Type.Object({ items: Type.Array(AnyObject), total: Type.Integer() }), ...errors },
     },
   }, async (req) => sharing.grants(req.actor, req.query as { as: 'all'; limit: number; offset: number }));
 

@@ -44,6 +44,11 @@ export interface GrantTerms {
   requestsPerMinute?: number | null;
 }
 
+/** Which grants a listing covers: the organisation's as consumer, as provider, or either (everything for platform roles). */
+function filterOf(as: 'consumer' | 'provider' | 'all', org: string | null, all: boolean) {
+  return { consumerOrg: as === 'consumer' ? org : null, providerOrg: as === 'provider' ? org : null, eitherOrg: as === 'all' && !all ? org : null };
+}
+
 function grantView(g: GrantRow, now = new Date()) {
   const expired = new Date(g.expires_at) <= now;
   return {
@@ -149,7 +154,10 @@ export class SharingService {
       masks[n] = m === undefined ? defaultMask(f) : checkMask(f, m);
     }
     for (const n of Object.keys(terms.masks ?? {})) if (!fields.includes(n)) fail('VALIDATION_FAILED', { reason: `a mask is given for ${n}, which the request does not ask for` });
-    const scope = terms.rowScope === undefined ? r.row_scope : this.checkTerms(ds, fields, terms.rowScope);
+    // The provider may narrow the requested rows, never widen them: its condition is ANDed with the request's.
+    const extra = terms.rowScope?.trim() ? this.checkTerms(ds, fields, terms.rowScope) : null;
+    const scope = extra && r.row_scope ? `(${r.row_scope}) and (${extra})` : (extra ?? r.row_scope);
+    if (scope) this.checkTerms(ds, fields, scope);
     const quota = (v: number | null | undefined, d: number, name: string) => {
       if (v === undefined) return d;
       if (v !== null && (!Number.isInteger(v) || v < 1)) fail('VALIDATION_FAILED', { reason: `${name} is a whole number ≥ 1, or null for no limit` });
@@ -169,7 +177,7 @@ export class SharingService {
     await this.audit.append({
       at: new Date().toISOString(), actorKind: by.kind, actorId: by.id, orgCode: by.orgCode, action, datasetCode: g.dataset_code,
       fields: JSON.parse(g.fields) as string[], filter: g.row_scope, grantId: g.id, purpose: g.purpose, rowCount: null, result: 'allowed',
-      detail: { consumerOrg: g.consumer_org, consumerSystem: g.consumer_system, masks: JSON.parse(g.masks), ...(reason ? { reason } : {}) },
+      detail: { actorName: by.name, consumerOrg: g.consumer_org, consumerSystem: g.consumer_system, masks: JSON.parse(g.masks), ...(reason ? { reason } : {}) },
     });
   }
 
@@ -280,15 +288,20 @@ export class SharingService {
   }
 
   /** Requests the actor may see: platform admins and auditors all, others their organisation's (as consumer or provider). */
-  async list(by: Actor, q: { status?: string; dataset?: string; limit: number; offset: number }) {
+  async list(by: Actor, q: { status?: string; dataset?: string; as?: 'consumer' | 'provider' | 'all'; limit: number; offset: number }) {
     if (by.kind === 'anonymous') fail('AUTH_REQUIRED');
     const all = allowed(by, 'share.check') || allowed(by, 'audit.read');
     if (!all && !(by.orgCode && allowed(by, 'share.read', by.orgCode))) fail('FORBIDDEN', { reason: 'your role does not take part in sharing' });
-    const rows = await this.repo.listRequests({ orgCode: all ? null : by.orgCode, status: q.status ?? null, dataset: q.dataset ?? null, limit: q.limit, offset: q.offset });
+    const statuses = q.status ? q.status.split(',').map((x) => x.trim()).filter(Boolean) : null;
+    const side = q.as ?? 'all';
+    const filter = {
+      orgCode: all && side === 'all' ? null : by.orgCode, side, statuses, dataset: q.dataset ?? null,
+    };
+    const [rows, total] = await Promise.all([this.repo.listRequests({ ...filter, limit: q.limit, offset: q.offset }), this.repo.countRequests(filter)]);
     const now = new Date();
     const items = [];
     for (const r of rows) items.push(this.view(r, await this.catalogue.get(r.dataset_code).catch(() => null), now));
-    return { items };
+    return { items, total };
   }
 
   /** Grants the actor may see: `consumer` — its organisation's; `provider` — on its organisation's data; all for platform roles. */
@@ -297,12 +310,12 @@ export class SharingService {
     const all = allowed(by, 'share.check') || allowed(by, 'audit.read');
     const org = by.orgCode;
     if (!all && !org) fail('FORBIDDEN', { reason: 'no organisation' });
-    const rows = await this.repo.listGrants({
-      consumerOrg: q.as === 'consumer' ? org : null, providerOrg: q.as === 'provider' ? org : null, eitherOrg: q.as === 'all' && !all ? org : null,
-      dataset: q.dataset ?? null, limit: q.limit, offset: q.offset,
-    });
+    const rows = await this.repo.listGrants({ ...filterOf(q.as, org, all), dataset: q.dataset ?? null, limit: q.limit, offset: q.offset });
     // A system sees only the grants it can use itself.
-    return { items: rows.filter((g) => by.kind !== 'system' || g.consumer_system === by.systemCode).map((g) => grantView(g)) };
+    const visible = rows.filter((g) => by.kind !== 'system' || g.consumer_system === by.systemCode);
+    const items = [];
+    for (const g of visible) items.push({ ...grantView(g), datasetName: (await this.catalogue.get(g.dataset_code).catch(() => null))?.name ?? g.dataset_code });
+    return { items, total: items.length < q.limit && q.offset === 0 ? items.length : await this.repo.countGrants({ ...filterOf(q.as, org, all), dataset: q.dataset ?? null }) };
   }
 
   /** One grant with its recent daily use, if the actor is its consumer, its provider or a platform role. */
@@ -312,7 +325,8 @@ export class SharingService {
     const ok = g && (allowed(by, 'share.check') || allowed(by, 'audit.read') || allowed(by, 'share.read', g.consumer_org) || allowed(by, 'share.read', g.provider_org));
     if (!g || !ok || (by.kind === 'system' && by.systemCode !== g.consumer_system)) return fail('GRANT_NOT_FOUND', { id });
     const usage = (await this.repo.usageHistory(id, 30)).map((u) => ({ day: u.day, rows: Number(u.rows), requests: Number(u.requests) }));
-    return { ...grantView(g), usage };
+    const ds = await this.catalogue.get(g.dataset_code).catch(() => null);
+    return { ...grantView(g), datasetName: ds?.name ?? g.dataset_code, usage };
   }
 
   /** Revokes a grant; the next request under it is refused. */
