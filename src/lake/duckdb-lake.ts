@@ -136,6 +136,11 @@ export class DuckDbLake implements Lake {
     const lake = new DuckDbLake(instance, writer, new ConnectionPool(readers), file, tmpDir);
     lake.rebucket = stored !== undefined && stored !== probe;
     await writer.run("INSERT OR REPLACE INTO _meta VALUES ('bucket_probe', ?)", [probe]);
+    // Security by construction: the engine may touch no file but its own database and the platform's scratch
+    // directories (spooled uploads, spills, exports), reach no network, load nothing new, and nobody may lift that.
+    const scratch = join(opts.dataDir, 'tmp');
+    await writer.run(`SET allowed_directories = [${lit(`${scratch}/`)}]; SET enable_external_access = false; SET autoload_known_extensions = false;
+      SET lock_configuration = true`);
     return lake;
   }
 
