@@ -46,7 +46,7 @@ async function* bodyChunks(): AsyncGenerator<Buffer> {
 const dir = join(dataRoot, 'run-memory');
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
-const env: NodeJS.ProcessEnv = { ...process.env, XMCITY_DATA_DIR: dir, XMCITY_DEMO: 'none', XMCITY_LOG_LEVEL: 'warn' };
+const env: NodeJS.ProcessEnv = { ...process.env, XMCITY_DATA_DIR: dir, XMCITY_DEMO: 'none', XMCITY_TOKEN_RPM: '0', XMCITY_LOG_LEVEL: 'warn' };
 delete env.DATABASE_URL;
 const [node, pre] = xmcity();
 await runMeasured(node, [...pre, 'demo', '--size', 'small'], env);

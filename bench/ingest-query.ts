@@ -73,7 +73,7 @@ async function runSize(n: number): Promise<Figures> {
   const dir = join(dataRoot, `run-${n}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const env: NodeJS.ProcessEnv = { ...process.env, XMCITY_DATA_DIR: dir, XMCITY_DEMO: 'none', XMCITY_LOG_LEVEL: 'warn', XMCITY_LAKE_MEMORY: '1GB' };
+  const env: NodeJS.ProcessEnv = { ...process.env, XMCITY_DATA_DIR: dir, XMCITY_DEMO: 'none', XMCITY_TOKEN_RPM: '0', XMCITY_LOG_LEVEL: 'warn', XMCITY_LAKE_MEMORY: '1GB' };
   delete env.DATABASE_URL;
   const [node, pre] = xmcity();
   // The catalogue needs the organisation and system: seed them with the small demo, then drop its datasets' weight.

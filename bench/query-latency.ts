@@ -17,7 +17,7 @@ const code = arg('dataset', 'XM-03-SCJGJ-00002');
 const [node, pre] = xmcity();
 const port = 4900 + Math.floor(Math.random() * 500);
 const base = `http://127.0.0.1:${port}`;
-const env = { ...process.env, XMCITY_DATA_DIR: dir, XMCITY_DEMO: 'none', XMCITY_LOG_LEVEL: 'warn', PORT: String(port), DATABASE_URL: '' };
+const env = { ...process.env, XMCITY_DATA_DIR: dir, XMCITY_DEMO: 'none', XMCITY_TOKEN_RPM: '0', XMCITY_LOG_LEVEL: 'warn', PORT: String(port), DATABASE_URL: '' };
 await useSystemToken(env);
 const server = spawn(node, [...pre, 'serve'], {
   env,

@@ -18,6 +18,7 @@ import { auditRoutes } from './modules/audit/routes.ts';
 import { identityRoutes } from './modules/identity/routes.ts';
 import { sharingRoutes } from './modules/sharing/routes.ts';
 import { registerAuth } from './http/auth.ts';
+import { RateLimiter } from './http/rate-limit.ts';
 import { openPlatform, type Platform } from './platform.ts';
 
 declare module 'fastify' {
@@ -105,11 +106,13 @@ export async function buildApp(config: Config, opts: { platform?: Platform; stor
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
+  const limits = { anonymous: new RateLimiter(config.anonymousPerMinute), token: new RateLimiter(config.tokenPerMinute) };
+
   // Stage 2 and 3: domain routes, each module a plugin given the services it depends on.
   await app.register(
     async (api) => {
       // Every request under /api/v1 is made as someone: a session, an application token, or anonymous.
-      registerAuth(api, { identity: platform.identity, access: platform.access, secureCookies: config.secureCookies });
+      registerAuth(api, { identity: platform.identity, access: platform.access, secureCookies: config.secureCookies, limits });
       await api.register(identityRoutes, { identity: platform.identity, access: platform.access, secureCookies: config.secureCookies });
       await api.register(hubRoutes, { hub: platform.hub });
       await api.register(organisationRoutes, { orgs: platform.orgs });

@@ -34,6 +34,10 @@ export interface Config {
   passwordCost: number;
   /** Whether session cookies carry the Secure flag (set when the platform is served over HTTPS). */
   secureCookies: boolean;
+  /** Requests a minute an anonymous visitor (by IP address) may make (0: no limit). */
+  anonymousPerMinute: number;
+  /** Requests a minute one application token may make (0: no limit). */
+  tokenPerMinute: number;
   /** Minutes between automatic signed checkpoints of the audit trail (0: only on demand). */
   auditCheckpointMinutes: number;
   /** Directory of the built web shell, served at '/'. */
@@ -130,6 +134,8 @@ export function loadConfig(opts: { env?: Source; cwd?: string } = {}): Config {
     maxOffset: int(src, 'XMCITY_MAX_OFFSET', 100_000, 0, 100_000_000),
     passwordCost: powerOfTwo(src, 'XMCITY_PASSWORD_COST', 2 ** 15),
     secureCookies: oneOf(src, 'XMCITY_SECURE_COOKIES', ['true', 'false'] as const, 'false') === 'true',
+    anonymousPerMinute: int(src, 'XMCITY_ANON_RPM', 300, 0, 1_000_000_000),
+    tokenPerMinute: int(src, 'XMCITY_TOKEN_RPM', 3000, 0, 1_000_000_000),
     auditCheckpointMinutes: int(src, 'XMCITY_AUDIT_CHECKPOINT_MINUTES', 60, 0, 7 * 24 * 60),
     webDir: resolve(cwd, str(src, 'XMCITY_WEB_DIR', 'web/dist')),
   };
@@ -138,5 +144,5 @@ export function loadConfig(opts: { env?: Source; cwd?: string } = {}): Config {
 const KNOWN_KEYS = [
   'XMCITY_DATA_DIR', 'DATABASE_URL', 'HOST', 'PORT', 'XMCITY_LOG_LEVEL', 'XMCITY_DEMO', 'XMCITY_MAX_INGEST_BYTES',
   'XMCITY_MAX_LINE_BYTES', 'XMCITY_LAKE_MEMORY', 'XMCITY_LAKE_THREADS', 'XMCITY_MAX_PAGE', 'XMCITY_MAX_OFFSET', 'XMCITY_WEB_DIR',
-  'XMCITY_PASSWORD_COST', 'XMCITY_SECURE_COOKIES', 'XMCITY_AUDIT_CHECKPOINT_MINUTES',
+  'XMCITY_PASSWORD_COST', 'XMCITY_SECURE_COOKIES', 'XMCITY_AUDIT_CHECKPOINT_MINUTES', 'XMCITY_ANON_RPM', 'XMCITY_TOKEN_RPM',
 ];

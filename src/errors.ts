@@ -32,6 +32,7 @@ export const ERRORS = {
   NOT_SHAREABLE: { status: 409, message: 'Dataset {dataset} is 不予共享 (not shareable); it cannot be requested' },
   RATE_LIMITED: { status: 429, message: 'Grant {grant} allows {limit} requests a minute; retry in {retryAfter} s' },
   QUOTA_EXCEEDED: { status: 429, message: 'Grant {grant} allows {limit} rows a day and today\'s are used; retry in {retryAfter} s' },
+  TOO_MANY_REQUESTS: { status: 429, message: 'Too many requests from {who}; retry in {retryAfter} s' },
   AUDIT_UNAVAILABLE: { status: 503, message: 'The access could not be written to the audit trail, so it was refused; retry later' },
   USER_NOT_FOUND: { status: 404, message: 'No account {id} that you may manage' },
   USER_EXISTS: { status: 409, message: 'An account named {username} already exists' },

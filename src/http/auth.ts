@@ -3,6 +3,7 @@ import { AppError } from '../errors.ts';
 import { ANONYMOUS, type Actor } from '../modules/access/actor.ts';
 import type { AccessService } from '../modules/access/service.ts';
 import type { IdentityService } from '../modules/identity/service.ts';
+import type { RateLimiter } from './rate-limit.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -40,9 +41,20 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * X-App-Token), else a session cookie, else anonymous. A bad token or an ended session is refused (401) and the
  * refusal audited; a cookie-authenticated write from another site is refused (403).
  */
-export function registerAuth(app: FastifyInstance, deps: { identity: IdentityService; access: AccessService; secureCookies: boolean }): void {
+export function registerAuth(
+  app: FastifyInstance,
+  deps: { identity: IdentityService; access: AccessService; secureCookies: boolean; limits?: { anonymous: RateLimiter; token: RateLimiter } },
+): void {
   app.decorateRequest('actor', null as never);
   app.addHook('onRequest', async (req, reply) => {
+    await resolveActor(req, reply);
+    // Anonymous visitors are limited per IP address, systems per token; signed-in staff are not.
+    const a = req.actor;
+    const wait = !deps.limits ? 0 : a.kind === 'anonymous' ? deps.limits.anonymous.hit(`ip:${req.ip}`) : a.kind === 'system' ? deps.limits.token.hit(`token:${a.id}`) : 0;
+    if (wait > 0) throw new AppError('TOO_MANY_REQUESTS', { who: a.kind === 'anonymous' ? `address ${req.ip}` : `token ${a.id}`, retryAfter: wait }, { retryAfterSeconds: wait });
+  });
+
+  async function resolveActor(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     req.actor = ANONYMOUS;
     const auth = req.headers.authorization;
     const appToken = req.headers['x-app-token'];
@@ -82,5 +94,5 @@ export function registerAuth(app: FastifyInstance, deps: { identity: IdentitySer
         throw new AppError('CSRF_REJECTED', { origin: origin ?? site });
       }
     }
-  });
+  }
 }

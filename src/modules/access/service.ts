@@ -18,7 +18,7 @@ import type { PlatformSecret } from './secret.ts';
  * scope every query is narrowed by. Owners see everything; consumers see what their grant names.
  */
 export interface DataView {
-  basis: 'owner' | 'grant';
+  basis: 'owner' | 'grant' | 'open';
   grant: GrantRow | null;
   /** A stable id of the view (the grant id, or 'owner'), bound into cursors. */
   key: string;
@@ -32,6 +32,18 @@ export interface DataView {
   withheld: Set<string>;
   /** The grant's row scope, checked and typed; ANDed into every query. */
   scope: Filter | null;
+}
+
+/** Field sensitivities an open dataset publishes; sensitive and secret fields are never opened. */
+export const OPEN_SENSITIVITIES = new Set(['public', 'internal']);
+
+/** What anyone sees of an openly published dataset: its public and internal fields, in clear, every row. */
+export function publicView(ds: Dataset): DataView {
+  const fields = ds.fields.filter((f) => OPEN_SENSITIVITIES.has(f.sensitivity));
+  return {
+    basis: 'open', grant: null, key: 'open', fields, masks: {}, clear: new Set(fields.map((f) => f.name)),
+    withheld: new Set(ds.fields.filter((f) => !OPEN_SENSITIVITIES.has(f.sensitivity)).map((f) => f.name)), scope: null,
+  };
 }
 
 /** The context of one guarded data access, for the audit entry. */
@@ -60,19 +72,24 @@ export class AccessService {
     private readonly secret: PlatformSecret,
   ) {}
 
-  /** The view of a dataset the actor may read, or NO_GRANT / AUTH_REQUIRED. */
+  /**
+   * The view of a dataset the actor may read: the owner's, else a grant's, else — for an openly published
+   * dataset (无条件开放) — the public view (its public and internal fields, every row); or NO_GRANT / AUTH_REQUIRED.
+   */
   async view(actor: Actor, ds: Dataset): Promise<DataView> {
-    if (actor.kind === 'anonymous') fail('AUTH_REQUIRED');
     const names = new Set(ds.fields.map((f) => f.name));
     if (ownsData(actor, ds.orgCode)) {
       return { basis: 'owner', grant: null, key: 'owner', fields: ds.fields, masks: {}, clear: names, withheld: new Set(), scope: null };
     }
-    if (!actor.orgCode || ds.shareType === 'none') fail('NO_GRANT', { dataset: ds.code });
-    const grants = (await this.sharing.activeGrants(ds.code, actor.orgCode)).filter((g) =>
-      usesGrant(actor, { consumerOrg: g.consumer_org, consumerSystem: g.consumer_system }),
-    );
+    const grants = actor.orgCode
+      ? (await this.sharing.activeGrants(ds.code, actor.orgCode)).filter((g) => usesGrant(actor, { consumerOrg: g.consumer_org, consumerSystem: g.consumer_system }))
+      : [];
     const g = grants[0];
-    if (!g) return fail('NO_GRANT', { dataset: ds.code });
+    if (!g) {
+      if (ds.openType === 'open') return publicView(ds);
+      if (actor.kind === 'anonymous') fail('AUTH_REQUIRED');
+      return fail('NO_GRANT', { dataset: ds.code });
+    }
     const granted = JSON.parse(g.fields) as string[];
     const maskNames = JSON.parse(g.masks) as Record<string, MaskName>;
     const hashKey = this.secret.joinKey(g.consumer_org);
