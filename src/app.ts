@@ -18,6 +18,7 @@ import { auditRoutes } from './modules/audit/routes.ts';
 import { identityRoutes } from './modules/identity/routes.ts';
 import { sharingRoutes } from './modules/sharing/routes.ts';
 import { registerAuth } from './http/auth.ts';
+import { ckanRoutes } from './modules/ckan/routes.ts';
 import { RateLimiter } from './http/rate-limit.ts';
 import { openPlatform, type Platform } from './platform.ts';
 
@@ -94,7 +95,7 @@ export async function buildApp(config: Config, opts: { platform?: Platform; stor
   await app.register(fastifySwagger, {
     openapi: {
       info: { title: '数字厦门 Digital Xiamen — data hub API', version: '1.0.0', description: 'Catalogue, ingest and query of the municipal data hub.' },
-      tags: ['hub', 'identity', 'organisations', 'catalogue', 'ingest', 'query', 'sharing', 'audit'].map((name) => ({ name })),
+      tags: ['hub', 'identity', 'organisations', 'catalogue', 'ingest', 'query', 'sharing', 'audit', 'ckan'].map((name) => ({ name })),
       components: {
         securitySchemes: {
           session: { type: 'apiKey', in: 'cookie', name: 'xmc_session' },
@@ -123,6 +124,15 @@ export async function buildApp(config: Config, opts: { platform?: Platform; stor
       await api.register(auditRoutes, { audit: platform.audit, access: platform.access, catalogue: platform.catalogue });
     },
     { prefix: '/api/v1' },
+  );
+
+  // The CKAN Action API for open-data clients and harvesters, under the same actors, limits and audit.
+  await app.register(
+    async (ckan) => {
+      registerAuth(ckan, { identity: platform.identity, access: platform.access, secureCookies: config.secureCookies, limits });
+      await ckan.register(ckanRoutes, { ckan: platform.ckan });
+    },
+    { prefix: '/api/3' },
   );
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));

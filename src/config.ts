@@ -38,6 +38,10 @@ export interface Config {
   anonymousPerMinute: number;
   /** Requests a minute one application token may make (0: no limit). */
   tokenPerMinute: number;
+  /** Longest an untrusted datastore_search_sql query may run, in milliseconds. */
+  sqlTimeoutMs: number;
+  /** Most rows a datastore_search_sql query returns. */
+  sqlMaxRows: number;
   /** Minutes between automatic signed checkpoints of the audit trail (0: only on demand). */
   auditCheckpointMinutes: number;
   /** Directory of the built web shell, served at '/'. */
@@ -136,6 +140,8 @@ export function loadConfig(opts: { env?: Source; cwd?: string } = {}): Config {
     secureCookies: oneOf(src, 'XMCITY_SECURE_COOKIES', ['true', 'false'] as const, 'false') === 'true',
     anonymousPerMinute: int(src, 'XMCITY_ANON_RPM', 300, 0, 1_000_000_000),
     tokenPerMinute: int(src, 'XMCITY_TOKEN_RPM', 3000, 0, 1_000_000_000),
+    sqlTimeoutMs: int(src, 'XMCITY_SQL_TIMEOUT_MS', 5000, 100, 600_000),
+    sqlMaxRows: int(src, 'XMCITY_SQL_MAX_ROWS', 32_000, 1, 1_000_000),
     auditCheckpointMinutes: int(src, 'XMCITY_AUDIT_CHECKPOINT_MINUTES', 60, 0, 7 * 24 * 60),
     webDir: resolve(cwd, str(src, 'XMCITY_WEB_DIR', 'web/dist')),
   };
@@ -145,4 +151,5 @@ const KNOWN_KEYS = [
   'XMCITY_DATA_DIR', 'DATABASE_URL', 'HOST', 'PORT', 'XMCITY_LOG_LEVEL', 'XMCITY_DEMO', 'XMCITY_MAX_INGEST_BYTES',
   'XMCITY_MAX_LINE_BYTES', 'XMCITY_LAKE_MEMORY', 'XMCITY_LAKE_THREADS', 'XMCITY_MAX_PAGE', 'XMCITY_MAX_OFFSET', 'XMCITY_WEB_DIR',
   'XMCITY_PASSWORD_COST', 'XMCITY_SECURE_COOKIES', 'XMCITY_AUDIT_CHECKPOINT_MINUTES', 'XMCITY_ANON_RPM', 'XMCITY_TOKEN_RPM',
+  'XMCITY_SQL_TIMEOUT_MS', 'XMCITY_SQL_MAX_ROWS',
 ];

@@ -19,6 +19,8 @@ import { IdentityRepository } from './modules/identity/repository.ts';
 import { IdentityService, PasswordProvider, DEFAULT_SIGN_IN } from './modules/identity/service.ts';
 import { SharingRepository } from './modules/sharing/repository.ts';
 import { SharingService } from './modules/sharing/service.ts';
+import { CkanService } from './modules/ckan/service.ts';
+import { SqlSandbox } from './modules/ckan/sql.ts';
 import { openStore, type Store } from './store/store.ts';
 
 /** The platform's services over its two storage ports; the HTTP server and the CLI both stand on it. */
@@ -36,6 +38,7 @@ export interface Platform {
   identity: IdentityService;
   sharing: SharingService;
   access: AccessService;
+  ckan: CkanService;
   close(): Promise<void>;
 }
 
@@ -63,6 +66,8 @@ export async function openPlatform(config: Config, opts: { storeSchema?: string 
   const ingest = new IngestService(catalogue, batches, lake, metrics, access, config);
   const query = new QueryService(catalogue, lake, access, config);
   const hub = new HubService(catalogue, orgs, ingest, lake);
+  const sandbox = new SqlSandbox(catalogue, lake, access, { timeoutMs: config.sqlTimeoutMs, maxRows: config.sqlMaxRows });
+  const ckan = new CkanService(catalogue, orgs, query, sandbox, { maxPageSize: config.maxPageSize, siteTitle: '厦门市公共数据开放平台 Xiamen Open Data' });
   for (const d of await catalogue.all()) await lake.ensureTable(d);
   for (const d of await catalogue.all()) await ingest.reconcile(d.code);
   // Periodic checkpoints (定期签名): sign the chain head and Merkle root when entries were added since the last one.
@@ -74,7 +79,7 @@ export async function openPlatform(config: Config, opts: { storeSchema?: string 
   checkpointTimer?.unref();
   let closed = false;
   return {
-    config, store, lake, metrics, orgs, catalogue, ingest, query, hub, audit, identity, sharing, access,
+    config, store, lake, metrics, orgs, catalogue, ingest, query, hub, audit, identity, sharing, access, ckan,
     async close() {
       if (closed) return;
       closed = true;

@@ -56,10 +56,14 @@ export function registerAuth(
 
   async function resolveActor(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     req.actor = ANONYMOUS;
-    const auth = req.headers.authorization;
-    const appToken = req.headers['x-app-token'];
-    const token = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : typeof appToken === 'string' ? appToken.trim() : null;
-    if (auth && !auth.startsWith('Bearer ')) throw new AppError('TOKEN_INVALID');
+    // An application token: "Authorization: Bearer xmc_…", or as CKAN clients send keys — a bare Authorization
+    // header, X-CKAN-API-KEY — or the open-data portal's X-App-Token.
+    const auth = req.headers.authorization?.trim();
+    const header = (name: string) => {
+      const v = req.headers[name];
+      return typeof v === 'string' && v.trim() ? v.trim() : null;
+    };
+    const token = auth ? (auth.startsWith('Bearer ') ? auth.slice(7).trim() : auth) : (header('x-app-token') ?? header('x-ckan-api-key'));
     if (token !== null) {
       try {
         req.actor = await deps.identity.tokenActor(token);

@@ -9,8 +9,9 @@ import { filterFields, type Filter, type Literal } from '../modules/query/filter
 import {
   DUCK_TYPES, Params, bucketSql, csvLineSql, filterSql, ident, keysetSql, lit, maskSql, orderSql, outputColumnSql, ruleExpr, tableName, textSearchSql, typedExpr,
 } from './duckdb-sql.ts';
+import { checkSandboxAst } from './duckdb-sandbox.ts';
 import type {
-  AggregatePlan, ChangeCursor, ChangeEntry, ChangeView, FieldMask, ExportFormat, Lake, LakeIngest, LakeIngestResult, LakeTableSpec, QuarantineEntry, SelectPlan, SelectResult, SortKey,
+  AggregatePlan, ChangeCursor, ChangeEntry, ChangeView, FieldMask, SandboxResult, SandboxTable, ExportFormat, Lake, LakeIngest, LakeIngestResult, LakeTableSpec, QuarantineEntry, SelectPlan, SelectResult, SortKey,
 } from './lake.ts';
 
 const CHUNK_TARGET = 256 * 1024;
@@ -81,6 +82,9 @@ function keyLiteral(v: unknown): Literal {
 /** The Lake on an embedded DuckDB database file. */
 export class DuckDbLake implements Lake {
   private writeLock = new Mutex();
+  /** Untrusted queries run one at a time on their own connection, which a timer can interrupt. */
+  private sandboxLock = new Mutex();
+  private sandbox: DuckDBConnection | null = null;
   /** Set when the stored key buckets were made by a different hash function and must be recomputed. */
   private rebucket = false;
   private constructor(
@@ -600,6 +604,52 @@ export class DuckDbLake implements Lake {
     });
   }
 
+  async sandboxQuery(sql: string, tables: SandboxTable[], opts: { timeoutMs: number; maxRows: number }): Promise<SandboxResult> {
+    return this.sandboxLock.run(async () => {
+      this.sandbox ??= await this.instance.connect();
+      const c = this.sandbox;
+      const parsed = await c.runAndReadAll('SELECT json_serialize_sql(?::VARCHAR)', [sql]);
+      const byName = new Map(tables.map((t) => [t.name.toLowerCase(), t]));
+      const used = checkSandboxAst(JSON.parse(String(parsed.getRows()[0][0])), new Set(byName.keys()));
+      // Each table the query names is a temporary view of this connection with only the published columns.
+      for (const name of used) {
+        const t = byName.get(name) as SandboxTable;
+        const cols = t.columns.map((n) => {
+          const f = t.spec.fields.find((x) => x.name === n);
+          return f?.type === 'json' ? `${ident(n)}::VARCHAR AS ${ident(n)}` : ident(n);
+        });
+        await c.run(`CREATE OR REPLACE TEMP VIEW ${ident(t.name)} AS SELECT ${cols.join(', ')} FROM main.${tableName(t.spec.code)}`);
+      }
+      const timer = setTimeout(() => c.interrupt(), opts.timeoutMs);
+      try {
+        const reader = await c.streamAndReadUntil(sql, opts.maxRows + 1);
+        const names = reader.columnNames();
+        const types = reader.columnTypes().map((t) => t.toString());
+        const rows = (reader.getRowObjectsJson() as Record<string, unknown>[]).slice(0, opts.maxRows + 1);
+        const numeric = types.map((t) => /^(BIGINT|HUGEINT|UBIGINT|DECIMAL|DOUBLE|FLOAT|INTEGER|SMALLINT|TINYINT|UINTEGER)/.test(t));
+        for (const r of rows) {
+          names.forEach((n, i) => {
+            const v = r[n];
+            if (numeric[i] && typeof v === 'string' && v !== '' && Number.isFinite(Number(v))) r[n] = Number(v);
+          });
+        }
+        return {
+          fields: names.map((n, i) => ({ id: n, type: sandboxType(types[i]) })),
+          rows: rows.slice(0, opts.maxRows),
+          truncated: rows.length > opts.maxRows,
+        };
+      } catch (e) {
+        const msg = (e as Error).message;
+        if (/interrupt/i.test(msg)) throw new AppError('SQL_TIMEOUT', { seconds: opts.timeoutMs / 1000 });
+        if (e instanceof AppError) throw e;
+        throw new AppError('SQL_INVALID', { reason: msg.split('\n')[0].replace(/^[A-Za-z ]+Error: /, '').slice(0, 300) });
+      } finally {
+        clearTimeout(timer);
+        for (const name of used) await c.run(`DROP VIEW IF EXISTS ${ident((byName.get(name) as SandboxTable).name)}`).catch(() => undefined);
+      }
+    });
+  }
+
   async sourceColumns(path: string): Promise<string[]> {
     return this.readers.use(async (c) => {
       try {
@@ -635,6 +685,7 @@ export class DuckDbLake implements Lake {
     await this.writeLock.run(async () => {
       await this.writer.run('CHECKPOINT').catch(() => undefined);
       this.readers.closeAll();
+      this.sandbox?.closeSync();
       this.writer.closeSync();
       this.instance.closeSync();
     });
@@ -642,6 +693,17 @@ export class DuckDbLake implements Lake {
 }
 
 /** ORDER BY for the keys; none for the table's own order (row id), which a plain scan already follows. */
+/** CKAN's DataStore type name for an engine column type. */
+function sandboxType(t: string): string {
+  if (/^(BIGINT|HUGEINT|UBIGINT|INTEGER|SMALLINT|TINYINT|UINTEGER|USMALLINT|UTINYINT)/.test(t)) return 'int8';
+  if (/^(DECIMAL|DOUBLE|FLOAT)/.test(t)) return 'numeric';
+  if (/^BOOLEAN/.test(t)) return 'bool';
+  if (/^DATE$/.test(t)) return 'date';
+  if (/^TIMESTAMP/.test(t)) return 'timestamp';
+  if (/^(STRUCT|JSON|MAP|LIST)|\[\]$/.test(t)) return 'json';
+  return 'text';
+}
+
 function orderClause(keys: SortKey[]): string {
   return keys.length === 1 && keys[0].field === '_rid' ? '' : `ORDER BY ${orderSql(keys)}`;
 }

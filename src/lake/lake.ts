@@ -138,6 +138,20 @@ export interface QuarantineEntry {
   record: Record<string, unknown> | null;
 }
 
+/** A table an untrusted query may read: the name it uses, the dataset behind it, and the columns it shows. */
+export interface SandboxTable {
+  name: string;
+  spec: LakeTableSpec;
+  columns: string[];
+}
+
+/** What a sandboxed query returned. */
+export interface SandboxResult {
+  fields: { id: string; type: string }[];
+  rows: Record<string, unknown>[];
+  truncated: boolean;
+}
+
 /**
  * The Lake port: where dataset records live. Small on purpose, so another engine (ClickHouse) can
  * implement it without the modules changing. Filters arrive parsed; each engine compiles its own SQL.
@@ -164,6 +178,12 @@ export interface Lake {
   changes(spec: LakeTableSpec, after: ChangeCursor, limit: number, view: ChangeView): Promise<{ items: ChangeEntry[]; next: ChangeCursor; more: boolean }>;
   /** Quarantined rows of a dataset, optionally of one batch. */
   quarantine(code: string, opts: { seq: number | null; limit: number; offset: number }): Promise<{ items: QuarantineEntry[]; total: number }>;
+  /**
+   * Runs one read-only SELECT from an untrusted caller, reading only the given tables (each under its name, with
+   * only its columns), within a time limit and a row cap; anything else is refused (SQL_REFUSED / SQL_INVALID /
+   * SQL_TIMEOUT). Each engine checks the query with its own parser before running it.
+   */
+  sandboxQuery(sql: string, tables: SandboxTable[], opts: { timeoutMs: number; maxRows: number }): Promise<SandboxResult>;
   /** Current number of records in a dataset. */
   rowCount(code: string): Promise<number>;
   /** Bytes the Lake occupies on disk. */

@@ -1,8 +1,17 @@
 import { Readable } from 'node:stream';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AnyObject, DatasetParams, authErrors as dataErrors } from '../../http/schemas.ts';
+import { jsonArray, xlsxWorkbook } from './file-formats.ts';
 import type { QueryService } from './service.ts';
 
+
+const DOWNLOAD_TYPES = {
+  csv: 'text/csv; charset=utf-8',
+  json: 'application/json; charset=utf-8',
+  ndjson: 'application/x-ndjson; charset=utf-8',
+  parquet: 'application/vnd.apache.parquet',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+} as const;
 
 const CONTENT_TYPES = {
   ndjson: 'application/x-ndjson; charset=utf-8',
@@ -48,6 +57,30 @@ export const queryRoutes: FastifyPluginAsyncTypebox<{ query: QueryService; maxPa
       .type(CONTENT_TYPES[fmt])
       .header('content-disposition', `attachment; filename="${dataset.code}.${ext}"`)
       .send(Readable.from(stream));
+  });
+
+  app.get('/datasets/:code/download.:ext', {
+    schema: {
+      tags: ['query'],
+      summary: 'Download every record you may read as one file (CSV with BOM, JSON array, NDJSON, Parquet, XLSX), streamed',
+      params: Type.Intersect([DatasetParams, Type.Object({ ext: Type.Union(['csv', 'json', 'ndjson', 'parquet', 'xlsx'].map((f) => Type.Literal(f))) })]),
+      querystring: Type.Object({
+        filter: Type.Optional(Type.String({ maxLength: 8192 })),
+        q: Type.Optional(Type.String({ maxLength: 200 })),
+        fields: Type.Optional(Type.String({ maxLength: 4000 })),
+        sort: Type.Optional(Type.String({ maxLength: 1000 })),
+      }),
+      response: { ...dataErrors },
+    },
+  }, async (req, reply) => {
+    const ext = req.params.ext as 'csv' | 'json' | 'ndjson' | 'parquet' | 'xlsx';
+    const lakeFormat = ext === 'json' || ext === 'xlsx' ? 'ndjson' : ext;
+    const { dataset, stream, fields } = await query.export(req.actor, req.params.code, req.query, lakeFormat);
+    const body = ext === 'json' ? jsonArray(stream) : ext === 'xlsx' ? xlsxWorkbook(stream, fields) : stream;
+    return reply
+      .type(DOWNLOAD_TYPES[ext])
+      .header('content-disposition', `attachment; filename="${dataset.code}.${ext}"`)
+      .send(Readable.from(body));
   });
 
   app.get('/datasets/:code/access', {

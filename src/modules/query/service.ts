@@ -169,7 +169,9 @@ export class QueryService {
         const n = await this.lake.select(stored(ds), { ...plan, fields: [], masks: {}, limit: 1, total: 'exact', after: null, offset: 0 });
         rows = Math.min(n.total ?? 0, plan.limit || Infinity);
       }
-      return { value: { dataset: ds, stream: this.lake.export(stored(ds), plan, format) }, rows };
+      const all = new Map(stored(ds).fields.map((f) => [f.name, f]));
+      const fields = plan.fields.map((n) => ({ name: n, label: all.get(n)?.label ?? n }));
+      return { value: { dataset: ds, stream: this.lake.export(stored(ds), plan, format), fields }, rows };
     });
   }
 

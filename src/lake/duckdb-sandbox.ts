@@ -1,0 +1,88 @@
+import { AppError } from '../errors.ts';
+
+/**
+ * Functions an untrusted SELECT may call: arithmetic, comparison, text, date and aggregate functions that read
+ * nothing but their arguments. Everything else — file and network readers, catalogue and settings functions,
+ * macros, table functions — is refused before the engine sees the query.
+ */
+const ALLOWED_FUNCTIONS = new Set([
+  // aggregates
+  'count', 'count_star', 'sum', 'avg', 'mean', 'min', 'max', 'median', 'mode', 'stddev', 'stddev_pop', 'stddev_samp', 'variance', 'var_pop',
+  'var_samp', 'quantile_cont', 'quantile_disc', 'approx_count_distinct', 'approx_quantile', 'string_agg', 'group_concat', 'first', 'last',
+  'any_value', 'arg_min', 'arg_max', 'bool_and', 'bool_or', 'corr', 'covar_pop', 'covar_samp', 'regr_slope', 'regr_intercept', 'histogram',
+  // window
+  'row_number', 'rank', 'dense_rank', 'percent_rank', 'cume_dist', 'ntile', 'lag', 'lead', 'first_value', 'last_value', 'nth_value',
+  // numbers
+  'abs', 'round', 'floor', 'ceil', 'ceiling', 'trunc', 'sqrt', 'cbrt', 'pow', 'power', 'exp', 'ln', 'log', 'log10', 'log2', 'sign', 'mod',
+  'greatest', 'least', 'pi', 'radians', 'degrees', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'atan2', 'isnan', 'isinf', 'isfinite',
+  // text
+  'lower', 'upper', 'lcase', 'ucase', 'length', 'char_length', 'strlen', 'substr', 'substring', 'left', 'right', 'trim', 'ltrim', 'rtrim',
+  'replace', 'concat', 'concat_ws', 'strpos', 'instr', 'position', 'contains', 'starts_with', 'ends_with', 'prefix', 'suffix', 'lpad',
+  'rpad', 'repeat', 'reverse', 'split_part', 'regexp_matches', 'regexp_replace', 'regexp_extract', 'regexp_full_match', 'like_escape',
+  'ilike_escape', 'md5', 'sha256', 'hash', 'format', 'printf', 'string_split', 'unicode', 'chr', 'ascii', 'levenshtein', 'jaccard',
+  // dates and times
+  'date_trunc', 'date_part', 'datepart', 'extract', 'year', 'month', 'day', 'hour', 'minute', 'second', 'dayofweek', 'dayofyear', 'week',
+  'weekofyear', 'quarter', 'yearweek', 'isodow', 'dayname', 'monthname', 'strftime', 'strptime', 'date_diff', 'datediff', 'date_sub',
+  'datesub', 'date_add', 'age', 'make_date', 'make_timestamp', 'epoch', 'epoch_ms', 'to_timestamp', 'last_day', 'current_date',
+  'today', 'time_bucket', 'century', 'decade', 'era', 'millennium', 'isoyear',
+  // conditionals and conversions
+  'coalesce', 'nullif', 'ifnull', 'if', 'typeof', 'to_json', 'json_extract', 'json_extract_string', 'json_extract_path', 'json_valid',
+  'struct_extract', 'struct_pack', 'row', 'list_value', 'array_length', 'len',
+]);
+
+/** Operators appear as functions named by their symbols (+, ||, ~~ for LIKE …). */
+const OPERATOR = /^[-+*/%|&^<>=!~@#]+$/;
+
+/** Statement shapes a read-only query may take. */
+const QUERY_NODES = new Set(['SELECT_NODE', 'SET_OPERATION_NODE', 'CTE_NODE', 'RECURSIVE_CTE_NODE']);
+
+function refuse(reason: string): never {
+  throw new AppError('SQL_REFUSED', { reason });
+}
+
+/**
+ * Checks the engine's own parse of an untrusted query (json_serialize_sql) and returns the table names it reads:
+ * one SELECT statement; every table one of `allowed` (or a CTE of the query), unqualified; no table functions;
+ * only allowed functions, unqualified.
+ */
+export function checkSandboxAst(ast: unknown, allowed: Set<string>): Set<string> {
+  const doc = ast as { error?: boolean; error_type?: string; error_message?: string; statements?: { node: { type: string } }[] };
+  if (doc.error) {
+    if (/only select/i.test(doc.error_message ?? '')) refuse('only one read-only SELECT statement is accepted (no PRAGMA, COPY, ATTACH, INSTALL, LOAD, SET or DDL)');
+    throw new AppError('SQL_INVALID', { reason: (doc.error_message ?? 'syntax error').split('\n')[0] });
+  }
+  const statements = doc.statements ?? [];
+  if (statements.length !== 1) refuse(`send exactly one SELECT statement (got ${statements.length})`);
+  if (!QUERY_NODES.has(statements[0].node.type)) refuse('only a SELECT query is accepted');
+  const ctes = new Set<string>();
+  const used = new Set<string>();
+  const tables: { schema: string; catalog: string; name: string }[] = [];
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) {
+      for (const x of v) walk(x);
+      return;
+    }
+    if (!v || typeof v !== 'object') return;
+    const o = v as Record<string, unknown>;
+    if (o.cte_map && typeof o.cte_map === 'object') {
+      for (const e of ((o.cte_map as { map?: { key: string }[] }).map ?? [])) ctes.add(String(e.key).toLowerCase());
+    }
+    if (o.type === 'TABLE_FUNCTION') refuse('table functions (read_csv, read_parquet, glob, duckdb_tables() …) are not available');
+    if (o.type === 'BASE_TABLE') tables.push({ schema: String(o.schema_name ?? ''), catalog: String(o.catalog_name ?? ''), name: String(o.table_name ?? '') });
+    if ((o.class === 'FUNCTION' || o.class === 'WINDOW') && typeof o.function_name === 'string') {
+      const name = o.function_name.toLowerCase();
+      if ((o.schema && o.schema !== '') || (o.catalog && o.catalog !== '')) refuse(`function ${o.schema}.${name} is not available`);
+      if (!OPERATOR.test(name) && !ALLOWED_FUNCTIONS.has(name)) refuse(`function ${name}() is not available here`);
+    }
+    for (const x of Object.values(o)) walk(x);
+  };
+  walk(statements);
+  for (const t of tables) {
+    const name = t.name.toLowerCase();
+    if (t.schema || t.catalog) refuse(`only the open datasets can be read, by their resource id; ${[t.catalog, t.schema, t.name].filter(Boolean).join('.')} is not one`);
+    if (ctes.has(name)) continue;
+    if (!allowed.has(name)) refuse(`"${t.name}" is not an open dataset; use a resource id from package_show or datastore_search`);
+    used.add(name);
+  }
+  return used;
+}
