@@ -19,6 +19,8 @@ import { identityRoutes } from './modules/identity/routes.ts';
 import { sharingRoutes } from './modules/sharing/routes.ts';
 import { registerAuth } from './http/auth.ts';
 import { ckanRoutes } from './modules/ckan/routes.ts';
+import { DcatCatalog } from './modules/dcat/catalog.ts';
+import { dcatRoutes } from './modules/dcat/routes.ts';
 import { RateLimiter } from './http/rate-limit.ts';
 import { openPlatform, type Platform } from './platform.ts';
 
@@ -95,7 +97,7 @@ export async function buildApp(config: Config, opts: { platform?: Platform; stor
   await app.register(fastifySwagger, {
     openapi: {
       info: { title: '数字厦门 Digital Xiamen — data hub API', version: '1.0.0', description: 'Catalogue, ingest and query of the municipal data hub.' },
-      tags: ['hub', 'identity', 'organisations', 'catalogue', 'ingest', 'query', 'sharing', 'audit', 'ckan'].map((name) => ({ name })),
+      tags: ['hub', 'identity', 'organisations', 'catalogue', 'ingest', 'query', 'sharing', 'audit', 'ckan', 'dcat'].map((name) => ({ name })),
       components: {
         securitySchemes: {
           session: { type: 'apiKey', in: 'cookie', name: 'xmc_session' },
@@ -134,6 +136,11 @@ export async function buildApp(config: Config, opts: { platform?: Platform; stor
     },
     { prefix: '/api/3' },
   );
+  // DCAT-AP for harvesters (the EU data portal, national catalogues), as ckanext-dcat serves it.
+  await app.register(async (rdf) => {
+    registerAuth(rdf, { identity: platform.identity, access: platform.access, secureCookies: config.secureCookies, limits });
+    await rdf.register(dcatRoutes, { dcat: new DcatCatalog(platform.catalogue, platform.orgs) });
+  });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {

@@ -16,7 +16,7 @@ let closed: string;
 
 const call = async (action: string, params: Record<string, unknown> = {}, opts: { method?: 'GET' | 'POST'; headers?: Record<string, string> } = {}) => {
   const method = opts.method ?? 'GET';
-  const qs = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+  const qs = new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
   const r = await app.inject(method === 'GET'
     ? { url: `/api/3/action/${action}?${qs}`, headers: opts.headers }
     : { method: 'POST', url: `/api/3/action/${action}`, payload: params, headers: opts.headers });
@@ -175,7 +175,7 @@ describe('CKAN error envelopes', () => {
 
   it('reads a conditional dataset with the application token of a grant, sent the CKAN way', async () => {
     const token = await tokenFor(app, 'SCJGJ-REG', ['read']);
-    for (const headers of [{ authorization: token }, { 'x-ckan-api-key': token }, { 'x-app-token': token }]) {
+    for (const headers of [{ authorization: token }, { 'x-ckan-api-key': token }, { 'x-app-token': token }] as Record<string, string>[]) {
       const r = await call('datastore_search', { resource_id: conditional.rid, limit: 1 }, { headers });
       expect(r.body.success).toBe(true);
     }
