@@ -21,6 +21,7 @@ import { registerAuth } from './http/auth.ts';
 import { ckanRoutes } from './modules/ckan/routes.ts';
 import { DcatCatalog } from './modules/dcat/catalog.ts';
 import { dcatRoutes } from './modules/dcat/routes.ts';
+import { portalRoutes } from './modules/portal/routes.ts';
 import { RateLimiter } from './http/rate-limit.ts';
 import { openPlatform, type Platform } from './platform.ts';
 
@@ -97,7 +98,7 @@ export async function buildApp(config: Config, opts: { platform?: Platform; stor
   await app.register(fastifySwagger, {
     openapi: {
       info: { title: '数字厦门 Digital Xiamen — data hub API', version: '1.0.0', description: 'Catalogue, ingest and query of the municipal data hub.' },
-      tags: ['hub', 'identity', 'organisations', 'catalogue', 'ingest', 'query', 'sharing', 'audit', 'ckan', 'dcat'].map((name) => ({ name })),
+      tags: ['hub', 'identity', 'organisations', 'catalogue', 'ingest', 'query', 'sharing', 'audit', 'ckan', 'dcat', 'portal'].map((name) => ({ name })),
       components: {
         securitySchemes: {
           session: { type: 'apiKey', in: 'cookie', name: 'xmc_session' },
@@ -123,6 +124,7 @@ export async function buildApp(config: Config, opts: { platform?: Platform; stor
       await api.register(queryRoutes, { query: platform.query, maxPageSize: config.maxPageSize });
       await api.register(ingestRoutes, { ingest: platform.ingest, catalogue: platform.catalogue });
       await api.register(sharingRoutes, { sharing: platform.sharing });
+      await api.register(portalRoutes, { portal: platform.portal, plans: platform.plans });
       await api.register(auditRoutes, { audit: platform.audit, access: platform.access, catalogue: platform.catalogue });
     },
     { prefix: '/api/v1' },

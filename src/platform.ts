@@ -21,6 +21,8 @@ import { SharingRepository } from './modules/sharing/repository.ts';
 import { SharingService } from './modules/sharing/service.ts';
 import { CkanService } from './modules/ckan/service.ts';
 import { SqlSandbox } from './modules/ckan/sql.ts';
+import { OpenPlanService } from './modules/openplan/service.ts';
+import { PortalService } from './modules/portal/service.ts';
 import { openStore, type Store } from './store/store.ts';
 
 /** The platform's services over its two storage ports; the HTTP server and the CLI both stand on it. */
@@ -39,6 +41,8 @@ export interface Platform {
   sharing: SharingService;
   access: AccessService;
   ckan: CkanService;
+  plans: OpenPlanService;
+  portal: PortalService;
   close(): Promise<void>;
 }
 
@@ -67,6 +71,8 @@ export async function openPlatform(config: Config, opts: { storeSchema?: string 
   const query = new QueryService(catalogue, lake, access, config);
   const hub = new HubService(catalogue, orgs, ingest, lake);
   const sandbox = new SqlSandbox(catalogue, lake, access, { timeoutMs: config.sqlTimeoutMs, maxRows: config.sqlMaxRows });
+  const plans = new OpenPlanService(store, catalogue, orgs);
+  const portal = new PortalService(catalogue, orgs, identity, sharing, plans);
   const ckan = new CkanService(catalogue, orgs, query, sandbox, { maxPageSize: config.maxPageSize, siteTitle: '厦门市公共数据开放平台 Xiamen Open Data' });
   for (const d of await catalogue.all()) await lake.ensureTable(d);
   for (const d of await catalogue.all()) await ingest.reconcile(d.code);
@@ -79,7 +85,7 @@ export async function openPlatform(config: Config, opts: { storeSchema?: string 
   checkpointTimer?.unref();
   let closed = false;
   return {
-    config, store, lake, metrics, orgs, catalogue, ingest, query, hub, audit, identity, sharing, access, ckan,
+    config, store, lake, metrics, orgs, catalogue, ingest, query, hub, audit, identity, sharing, access, ckan, plans, portal,
     async close() {
       if (closed) return;
       closed = true;

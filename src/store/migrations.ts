@@ -242,4 +242,21 @@ export const MIGRATIONS: Record<string, Migration> = {
       await db.schema.createIndex('audit_entries_actor').on('audit_entries').columns(['actor_id', 'seq']).execute();
     },
   },
+  '0004_open_data': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('open_plan_items')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('year', 'integer', (c) => c.notNull())
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('org_code', 'text', (c) => c.notNull().references('organisations.code'))
+        .addColumn('dataset_code', 'text')
+        .addColumn('open_type', 'text', (c) => c.notNull())
+        .addColumn('due_on', 'text', (c) => c.notNull())
+        .addColumn('note', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('open_plan_items_year').on('open_plan_items').columns(['year', 'org_code']).execute();
+    },
+  },
 };

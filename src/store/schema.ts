@@ -18,13 +18,14 @@ export interface StoreSchema {
   grants: GrantTable;
   grant_usage: GrantUsageTable;
   calendar_days: CalendarDayTable;
+  open_plan_items: OpenPlanItemTable;
 }
 
 export interface OrganisationTable {
   code: string;
   name: string;
   name_en: string;
-  kind: 'department' | 'district';
+  kind: 'department' | 'district' | 'enterprise' | 'person';
   adcode: string | null;
   created_at: string;
 }
@@ -227,4 +228,16 @@ export interface CalendarDayTable {
   day: string;
   kind: 'holiday' | 'workday';
   name: string;
+}
+
+export interface OpenPlanItemTable {
+  id: string;
+  year: number;
+  title: string;
+  org_code: string;
+  dataset_code: string | null;
+  open_type: string;
+  due_on: string;
+  note: string | null;
+  created_at: string;
 }

@@ -1,7 +1,10 @@
-/** A person's role (角色): what they may do within their organisation or the platform. */
-export type Role = 'platform_admin' | 'org_admin' | 'data_steward' | 'analyst' | 'auditor';
+/**
+ * A person's role (角色): what they may do within their organisation or the platform. `public` is a person or an
+ * enterprise registered on the open-data portal (公众用户), who may only apply for conditionally open data.
+ */
+export type Role = 'platform_admin' | 'org_admin' | 'data_steward' | 'analyst' | 'auditor' | 'public';
 /** All roles, most powerful first. */
-export const ROLES: readonly Role[] = ['platform_admin', 'org_admin', 'data_steward', 'analyst', 'auditor'];
+export const ROLES: readonly Role[] = ['platform_admin', 'org_admin', 'data_steward', 'analyst', 'auditor', 'public'];
 
 /** What an application token may be used for: pushing its organisation's data, or reading by grant. */
 export type TokenScope = 'ingest' | 'read';

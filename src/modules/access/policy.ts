@@ -41,6 +41,8 @@ export function allowed(actor: Actor, permission: Permission, org: string | null
     }
   }
   const r = actor.role;
+  // Registered members of the public use the portal: they apply for data and read it by grant, nothing else.
+  if (r === 'public') return permission === 'share.read' && own;
   switch (permission) {
     case 'catalogue.read':
       return true;
@@ -74,7 +76,7 @@ export function allowed(actor: Actor, permission: Permission, org: string | null
 export function ownsData(actor: Actor, orgCode: string): boolean {
   if (actor.kind === 'platform') return true;
   if (actor.kind === 'system') return actor.orgCode === orgCode && actor.scopes.includes('read');
-  if (actor.kind === 'person') return actor.orgCode === orgCode && actor.role !== 'auditor';
+  if (actor.kind === 'person') return actor.orgCode === orgCode && actor.role !== 'auditor' && actor.role !== 'public';
   return false;
 }
 

@@ -226,7 +226,8 @@ export async function seedDemo(p: Platform, size: 'small' | 'full', opts: { only
   // Let some systems look as they would in a real city: one silent beyond its cycle, one never connected.
   await p.store.db.updateTable('systems').set({ last_push_at: new Date(Date.now() - 9 * 86400_000).toISOString() }).where('code', '=', 'SCJGJ-CREDIT').execute();
   await seedSharing(p, { ent: ent.code, hotline: hotline.code, port: port.code });
-  log(`demo accounts: ${DEMO_USERS.map((u) => u[0]).join(', ')} (password ${DEMO_PASSWORD})`);
+  await seedOpenData(p, { ent: ent.code, hotline: hotline.code, bus: bus.code, hospitals: hospitals.code, hte: hte.code, port: port.code, pop: pop.code });
+  log(`demo accounts: ${DEMO_USERS.map((u) => u[0]).join(', ')}, ludao.data (portal) (password ${DEMO_PASSWORD})`);
   log('demo data ready');
   return true;
 }
@@ -283,6 +284,29 @@ async function seedSharing(p: Platform, ds: { ent: string; hotline: string; port
   await sharing.submit(people['siming.analyst'], { dataset: ds.port, consumerSystem: 'D350203-GRID', purpose: '区经济运行监测', durationDays: 365, fields: ['day', 'terminal', 'teu'] });
 }
 
+/** This year's open plan, with items in every state, and a registered enterprise applying for conditional data. */
+async function seedOpenData(p: Platform, ds: Record<'ent' | 'hotline' | 'bus' | 'hospitals' | 'hte' | 'port' | 'pop', string>): Promise<void> {
+  const year = Number(new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 4));
+  const items: [string, string, string | null, 'open' | 'conditional', string][] = [
+    ['公交线路日客流量', 'JTJ', ds.bus, 'open', `${year}-03-31`],
+    ['医疗机构名录', 'WJW', ds.hospitals, 'open', `${year}-04-30`],
+    ['高新技术企业名单', 'KJJ', ds.hte, 'open', `${year}-05-31`],
+    ['港口集装箱吞吐量', 'GKJ', ds.port, 'open', `${year}-06-30`],
+    ['分区户籍人口统计', 'GAJ', ds.pop, 'open', `${year}-06-30`],
+    ['企业登记信息（有条件开放）', 'SCJGJ', ds.ent, 'conditional', `${year}-09-30`],
+    ['12345 市民诉求办理情况（脱敏）', 'SZJ', ds.hotline, 'open', `${year}-12-31`],
+    ['公共停车场实时泊位', 'JTJ', null, 'open', `${year}-12-31`],
+    ['电动汽车充电桩分布', 'JTJ', null, 'open', `${year}-08-31`],
+    ['基层医疗卫生机构服务量', 'WJW', null, 'conditional', `${year}-12-31`],
+  ];
+  for (const [title, orgCode, datasetCode, openType, dueOn] of items) {
+    await p.plans.add(DEMO_ACTOR, { year, title, orgCode, datasetCode, openType, dueOn });
+  }
+  const account = await p.portal.register({ kind: 'enterprise', name: '厦门鹭岛数据科技有限公司', username: 'ludao.data', password: DEMO_PASSWORD, creditCode: '91350203MA2Y0K7B3L' });
+  const applicant: Actor = { kind: 'person', id: account.id, name: account.displayName, orgCode: account.orgCode, role: 'public' };
+  await p.portal.apply(applicant, { dataset: ds.ent, purpose: '企业征信服务：核验客户企业登记状态', commitment: '仅用于所述用途，不向第三方提供，数据存储于境内并按等保二级管理。', durationDays: 180 });
+}
+
 /** Spreads the demo batches of a dataset over the past days, so the history charts have a history. */
 async function backdate(p: Platform, code: string, batches: number): Promise<void> {
   for (let seq = 1; seq <= batches; seq++) {
@@ -293,7 +317,7 @@ async function backdate(p: Platform, code: string, batches: number): Promise<voi
 
 /** Removes every demo organisation, system and dataset, then seeds again. */
 export async function resetDemo(p: Platform, size: 'small' | 'full', log?: (m: string) => void): Promise<void> {
-  for (const t of ['share_request_events', 'share_requests', 'grant_usage', 'grants', 'sessions', 'app_tokens', 'users'] as const) await p.store.db.deleteFrom(t).execute();
+  for (const t of ['open_plan_items', 'share_request_events', 'share_requests', 'grant_usage', 'grants', 'sessions', 'app_tokens', 'users'] as const) await p.store.db.deleteFrom(t).execute();
   for (const d of await p.catalogue.all()) await p.catalogue.remove(d.code);
   await p.store.db.deleteFrom('systems').execute();
   await p.store.db.deleteFrom('organisations').execute();

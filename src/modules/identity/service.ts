@@ -111,6 +111,7 @@ export class IdentityService {
     if (by.kind === 'person' && by.role !== 'platform_admin' && (input.role === 'platform_admin' || input.role === 'auditor')) {
       fail('FORBIDDEN', { reason: 'only a platform admin creates platform admins and auditors' });
     }
+    if (input.role === 'public' && by.kind !== 'platform') fail('FORBIDDEN', { reason: 'members of the public register themselves on the open-data portal' });
     const username = input.username.trim().toLowerCase();
     if (!USERNAME.test(username)) fail('VALIDATION_FAILED', { reason: 'a user name is 3–40 lower-case letters, digits, . _ or -, starting with a letter' });
     if (!ROLES.includes(input.role)) fail('VALIDATION_FAILED', { reason: `role must be one of ${ROLES.join(', ')}` });

@@ -44,7 +44,7 @@ export class OrganisationRepository {
     return this.store.db.selectFrom('systems').selectAll().where('code', '=', code).executeTakeFirst();
   }
 
-  async insertOrganisation(o: { code: string; name: string; nameEn: string; kind: 'department' | 'district'; adcode: string | null }) {
+  async insertOrganisation(o: { code: string; name: string; nameEn: string; kind: 'department' | 'district' | 'enterprise' | 'person'; adcode: string | null }) {
     await this.store.db
       .insertInto('organisations')
       .values({ code: o.code, name: o.name, name_en: o.nameEn, kind: o.kind, adcode: o.adcode, created_at: new Date().toISOString() })
@@ -56,6 +56,10 @@ export class OrganisationRepository {
       .insertInto('systems')
       .values({ code: s.code, org_code: s.orgCode, name: s.name, name_en: s.nameEn, cycle: s.cycle, last_push_at: null, created_at: new Date().toISOString() })
       .execute();
+  }
+
+  async deleteOrganisation(code: string) {
+    await this.store.db.deleteFrom('organisations').where('code', '=', code).execute();
   }
 
   async touchSystem(code: string, at: string) {

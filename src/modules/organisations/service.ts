@@ -17,8 +17,9 @@ export function connectionStatus(cycle: string, lastPushAt: string | null, now =
 export class OrganisationService {
   constructor(private readonly repo: OrganisationRepository) {}
 
+  /** Government organisations: departments and districts (registered enterprises and people are not listed). */
   async listOrganisations() {
-    const rows = await this.repo.listOrganisations();
+    const rows = (await this.repo.listOrganisations()).filter((o) => o.kind === 'department' || o.kind === 'district');
     return rows.map((o) => ({
       code: o.code,
       name: o.name,
@@ -63,13 +64,23 @@ export class OrganisationService {
     return s;
   }
 
+  /** Any organisation (government or registered), or undefined. */
+  findOrganisation(code: string) {
+    return this.repo.getOrganisation(code);
+  }
+
+  /** Removes an organisation that has nothing attached (undoing a failed registration). */
+  async removeOrganisation(code: string) {
+    await this.repo.deleteOrganisation(code);
+  }
+
   async requireOrganisation(code: string) {
     const o = await this.repo.getOrganisation(code);
     if (!o) fail('ORGANISATION_NOT_FOUND', { code });
     return o;
   }
 
-  async createOrganisation(o: { code: string; name: string; nameEn: string; kind: 'department' | 'district'; adcode: string | null }) {
+  async createOrganisation(o: { code: string; name: string; nameEn: string; kind: 'department' | 'district' | 'enterprise' | 'person'; adcode: string | null }) {
     if (!/^[A-Z][A-Z0-9]{1,15}$/.test(o.code)) fail('VALIDATION_FAILED', { reason: 'an organisation code is 2–16 upper-case letters or digits' });
     await this.repo.insertOrganisation(o);
   }

@@ -119,6 +119,7 @@ export class SharingService {
   async submit(by: Actor, input: NewRequest) {
     const ds = await this.catalogue.get(input.dataset);
     const system = await this.orgs.requireSystem(input.consumerSystem);
+    if (by.kind === 'person' && by.role === 'public') fail('FORBIDDEN', { reason: 'apply for conditionally open data on the portal (POST /portal/applications)' });
     if (!allowed(by, 'share.request', system.org_code)) fail('FORBIDDEN', { reason: `you may not request data for ${system.org_code}'s system ${system.code}` });
     if (ds.shareType === 'none') fail('NOT_SHAREABLE', { dataset: ds.code });
     if (system.org_code === ds.orgCode) fail('VALIDATION_FAILED', { reason: `${ds.code} belongs to your own organisation; no grant is needed` });
@@ -143,6 +144,37 @@ export class SharingService {
       await this.recordGrant(by, grant, 'grant.create');
     }
     return this.get(by, row.id);
+  }
+
+  /**
+   * An application for conditionally open data (有条件开放) from a registered person or enterprise: purpose and a
+   * data-security commitment; the owner reviews it (5 working days). The applicant's own application system is
+   * the grant's consumer, so the token it gets on approval reads exactly this dataset for this purpose.
+   */
+  async submitApplication(by: Actor, input: { dataset: string; purpose: string; commitment: string; durationDays: number; fields: string[] }) {
+    if (by.kind !== 'person' || by.role !== 'public') fail('FORBIDDEN', { reason: 'applications for open data are made by people and enterprises registered on the portal' });
+    const ds = await this.catalogue.get(input.dataset);
+    if (ds.openType !== 'conditional') fail('VALIDATION_FAILED', { reason: ds.openType === 'open' ? `${ds.code} is open to everyone; no application is needed` : `${ds.code} is not open to the public` });
+    const purpose = input.purpose?.trim() ?? '';
+    if (purpose.length < 4 || purpose.length > 2000) fail('VALIDATION_FAILED', { reason: 'state the purpose (用途) in 4 to 2000 characters' });
+    const commitment = input.commitment?.trim() ?? '';
+    if (commitment.length < 10) fail('VALIDATION_FAILED', { reason: 'the data-security commitment (数据安全承诺) must be given in at least 10 characters' });
+    if (!Number.isInteger(input.durationDays) || input.durationDays < 1 || input.durationDays > 366) fail('VALIDATION_FAILED', { reason: 'duration is 1 to 366 days' });
+    const fields = [...new Set(input.fields)];
+    this.checkTerms(ds, fields, null);
+    const id = `OA-${randomBytes(6).toString('hex')}`;
+    const systemCode = `APP-${id.slice(3)}`;
+    await this.orgs.createSystem({ code: systemCode, orgCode: by.orgCode, name: `${by.name} · ${ds.name}`, nameEn: 'Open-data application', cycle: 'yearly' });
+    const now = new Date();
+    const at = now.toISOString();
+    const row: RequestRow = {
+      id, dataset_code: ds.code, provider_org: ds.orgCode, consumer_org: by.orgCode, consumer_system: systemCode, requested_by: actorLabel(by),
+      purpose: `${purpose}\n【数据安全承诺 commitment】${commitment}`, fields: JSON.stringify(fields), row_scope: null, duration_days: input.durationDays,
+      share_type: 'open-conditional', status: 'provider_review', step_started_at: at, step_due_at: this.calendar.dueAfter(now, STEP_DAYS.provider_review as number).toISOString(),
+      refusal_reason: null, grant_id: null, created_at: at, updated_at: at,
+    };
+    await this.repo.insertRequest(row, { at, actor: actorLabel(by), action: 'apply', note: null });
+    return this.get(by, id);
   }
 
   private newGrant(r: RequestRow, ds: Dataset, terms: GrantTerms, by: string): GrantRow {
