@@ -1,5 +1,6 @@
 // The one HTTP client of the web shell. Every call to the server goes through here:
-// it builds /api/v1 URLs, parses the error envelope `{ error: { code, message, details? } }`,
+// it builds /api/v1 URLs (or /api/3 for the CKAN Action API the portal searches with), parses the error envelope
+// `{ error: { code, message, details? } }` (CKAN's `{ success: false, error: { __type, message } }` too),
 // shows an ElMessage (in the reader's language for the codes the catalogue knows) and throws ApiError.
 // A 401 AUTH_REQUIRED / SESSION_EXPIRED goes to the sign-in handler main.ts installs (→ /login?redirect=…).
 // The session itself is an HTTP-only cookie the browser sends; this module never sees it.
@@ -7,6 +8,8 @@ import { ElMessage } from 'element-plus';
 import { i18n } from '../i18n';
 
 export const API_BASE = '/api/v1';
+/** The CKAN Action API (/api/3/action/…), answered in CKAN's envelope `{ success, result }`. */
+export const CKAN_BASE = '/api/3';
 
 export type QueryValue = string | number | boolean | null | undefined | readonly (string | number)[];
 export type Query = Record<string, QueryValue>;
@@ -35,6 +38,8 @@ export interface RequestOptions {
   silent?: boolean;
   /** Leave a 401 to the caller instead of sending the user to the sign-in page (default true). */
   signInOn401?: boolean;
+  /** Another API root than /api/v1 (CKAN_BASE). */
+  base?: string;
 }
 
 /** Codes that mean "sign in (again)". */
@@ -47,8 +52,8 @@ export function setSignInHandler(handler: (err: ApiError) => void): void {
   signInHandler = handler;
 }
 
-/** `/api/v1` + path + query string; empty values (undefined, null, '', []) are left out. */
-export function apiUrl(path: string, query?: Query): string {
+/** `/api/v1` (or `base`) + path + query string; empty values (undefined, null, '', []) are left out. */
+export function apiUrl(path: string, query?: Query, base = API_BASE): string {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query ?? {})) {
     if (value === undefined || value === null || value === '') continue;
@@ -59,19 +64,34 @@ export function apiUrl(path: string, query?: Query): string {
     }
   }
   const qs = params.toString();
-  return `${API_BASE}${path}${qs ? `?${qs}` : ''}`;
+  return `${base}${path}${qs ? `?${qs}` : ''}`;
 }
 
 function t(key: string, named?: Record<string, unknown>): string {
   return named ? i18n.global.t(key, named) : i18n.global.t(key);
 }
 
-/** Turns a non-2xx response body (text) into an ApiError, tolerating non-envelope bodies. */
-function toApiError(status: number, statusText: string, text: string): ApiError {
+/**
+ * Turns a non-2xx response body (text) into an ApiError, tolerating non-envelope bodies. A Retry-After header
+ * (CKAN's 429 carries no details) fills in `details.retryAfterSeconds`.
+ */
+function toApiError(status: number, statusText: string, text: string, retryAfter: string | null = null): ApiError {
+  const err = parseError(status, statusText, text);
+  const wait = Number(retryAfter);
+  if (retryAfter === null || !Number.isFinite(wait) || retryAfterSeconds(err) !== null) return err;
+  const details = typeof err.details === 'object' && err.details ? err.details : {};
+  return new ApiError(err.status, err.code, err.message, { ...details, retryAfterSeconds: wait });
+}
+
+function parseError(status: number, statusText: string, text: string): ApiError {
   try {
-    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown; details?: unknown } };
+    const body = JSON.parse(text) as { error?: { code?: unknown; __type?: unknown; message?: unknown; details?: unknown } };
     if (body && typeof body.error === 'object' && body.error) {
-      const code = typeof body.error.code === 'string' ? body.error.code : `HTTP_${status}`;
+      // CKAN names the kind of error in `__type` ("Not Found Error", "Search Query Error", …); its rate limit is the
+      // platform's TOO_MANY_REQUESTS, so it reads the same in both APIs.
+      const ckanType = typeof body.error.__type === 'string' ? body.error.__type : null;
+      const code =
+        typeof body.error.code === 'string' ? body.error.code : status === 429 && ckanType ? 'TOO_MANY_REQUESTS' : (ckanType ?? `HTTP_${status}`);
       const message = typeof body.error.message === 'string' && body.error.message ? body.error.message : statusText;
       return new ApiError(status, code, message, body.error.details);
     }
@@ -133,7 +153,7 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
   }
   let res: Response;
   try {
-    res = await fetch(apiUrl(path, options.query), {
+    res = await fetch(apiUrl(path, options.query, options.base), {
       method: options.method ?? 'GET',
       headers,
       body,
@@ -144,7 +164,7 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
     return fail(new ApiError(0, 'NETWORK', t('errors.network')), options);
   }
   const text = await res.text();
-  if (!res.ok) return fail(toApiError(res.status, res.statusText, text), options);
+  if (!res.ok) return fail(toApiError(res.status, res.statusText, text, res.headers.get('retry-after')), options);
   if (!text) return undefined as T;
   try {
     return JSON.parse(text) as T;

@@ -4,6 +4,8 @@ export type OrgKind = 'department' | 'district';
 export type SystemStatus = 'connected' | 'pending' | 'stale';
 export type Cycle = 'realtime' | 'hourly' | 'daily' | 'weekly' | 'monthly' | 'quarterly' | 'yearly';
 export type ShareType = 'unconditional' | 'conditional' | 'none';
+/** What a share request is: inter-department sharing by share type, or a portal application (有条件开放申请). */
+export type RequestShareType = ShareType | 'open-conditional';
 export type OpenType = 'open' | 'conditional' | 'closed';
 export type FieldType = 'string' | 'integer' | 'decimal' | 'boolean' | 'date' | 'timestamp' | 'geopoint' | 'json';
 export type Sensitivity = 'public' | 'internal' | 'sensitive' | 'secret';
@@ -196,8 +198,8 @@ export interface AggregateQuery {
 
 // ---- Identity (登录与身份) ----
 
-/** A person's role (角色). */
-export type Role = 'platform_admin' | 'org_admin' | 'data_steward' | 'analyst' | 'auditor';
+/** A person's role (角色); `public` is a person or enterprise registered on the open-data portal (公众用户). */
+export type Role = 'platform_admin' | 'org_admin' | 'data_steward' | 'analyst' | 'auditor' | 'public';
 export type ActorKind = 'person' | 'system' | 'platform' | 'anonymous';
 
 /** GET /auth/me: who the console is signed in as. */
@@ -286,7 +288,7 @@ export interface ShareRequest {
   fields: string[];
   rowScope: string | null;
   durationDays: number;
-  shareType: ShareType;
+  shareType: RequestShareType;
   status: RequestStatus;
   stepStartedAt: string | null;
   stepDueAt: string | null;
@@ -431,4 +433,198 @@ export interface Checkpoint {
 export interface CheckpointList {
   items: Checkpoint[];
   key: { keyId: string; publicKeyPem: string };
+}
+
+// ---- Open-data portal (公共数据开放平台) ----
+
+/** Openly published (无条件开放) or open on application (有条件开放). */
+export type PublishedOpenType = Exclude<OpenType, 'closed'>;
+
+/** Timeliness (及时率) of one organisation's published datasets. */
+export interface OrgTimeliness {
+  orgCode: string;
+  orgName: string;
+  datasets: number;
+  timely: number;
+  rate: number;
+}
+
+/** GET /portal/summary: the portal's front-page figures. */
+export interface PortalSummary {
+  datasets: number;
+  open: number;
+  conditional: number;
+  records: number;
+  organisations: number;
+  timeliness: { rate: number; timely: number; late: number; byOrg: OrgTimeliness[] };
+  plan: { year: number; total: number; opened: number; overdue: number; rate: number };
+}
+
+/** GET /portal/late: a published dataset that missed its declared update cycle. */
+export interface LateDataset {
+  code: string;
+  name: string;
+  orgCode: string;
+  orgName: string;
+  updateCycle: Cycle;
+  lastIngestAt: string | null;
+  dueAt: string | null;
+}
+
+/** A published field (only public and internal fields are ever published). */
+export interface PublishedField {
+  name: string;
+  label: string;
+  type: FieldType;
+  format: FieldFormat | null;
+  primaryKey: boolean;
+}
+
+/** GET /portal/datasets/:code: a published dataset as the portal shows it. */
+export interface PortalDataset {
+  code: string;
+  name: string;
+  nameEn: string | null;
+  summary: string | null;
+  category: string;
+  tags: string[];
+  orgCode: string;
+  orgName: string;
+  updateCycle: Cycle;
+  openType: PublishedOpenType;
+  records: number;
+  createdAt: string;
+  lastIngestAt: string | null;
+  timely: boolean;
+  nextDueAt: string | null;
+  fields: PublishedField[];
+  resourceId: string;
+  packageName: string;
+  downloads: { format: string; url: string }[];
+  api: { ckan: string; records: string; sql: string; dcat: string; token: string | null };
+}
+
+/** POST /portal/register. */
+export interface Registration {
+  kind: 'person' | 'enterprise';
+  name: string;
+  username: string;
+  password: string;
+  /** 统一社会信用代码 (enterprises). */
+  creditCode?: string;
+}
+
+/** POST /portal/applications: an application for a conditionally open dataset (有条件开放申请). */
+export interface NewApplication {
+  dataset: string;
+  purpose: string;
+  /** 数据安全承诺, at least 10 characters. */
+  commitment: string;
+  durationDays: number;
+}
+
+export type PlanStatus = 'planned' | 'in_progress' | 'opened' | 'overdue';
+
+/** One item of an annual open plan (年度开放计划). */
+export interface PlanItem {
+  id: string;
+  year: number;
+  title: string;
+  orgCode: string;
+  orgName: string;
+  datasetCode: string | null;
+  datasetName: string | null;
+  openType: PublishedOpenType;
+  dueOn: string;
+  note: string | null;
+  status: PlanStatus;
+  openedAt: string | null;
+}
+
+export interface PlanCounts {
+  total: number;
+  opened: number;
+  inProgress: number;
+  planned: number;
+  overdue: number;
+}
+
+/** GET /open-plans/:year. */
+export interface OpenPlan extends PlanCounts {
+  year: number;
+  rate: number;
+  byOrg: (PlanCounts & { orgCode: string; orgName: string })[];
+  byMonth: { month: string; due: number; dueToDate: number }[];
+  items: PlanItem[];
+}
+
+// ---- CKAN Action API (/api/3/action), as the portal searches with it ----
+
+/** The CKAN envelope. */
+export interface CkanEnvelope<T> {
+  help: string;
+  success: boolean;
+  result: T;
+}
+
+/** A CKAN package (数据集) as package_search returns it (the fields the portal reads). */
+export interface CkanPackage {
+  id: string;
+  name: string;
+  title: string;
+  notes: string | null;
+  isopen: boolean;
+  metadata_modified: string;
+  organization: { name: string; title: string; description?: string } | null;
+  tags: { name: string }[];
+  groups: { name: string; title: string }[];
+  resources: { id: string; name: string; format: string; url: string }[];
+  extras: { key: string; value: string }[];
+}
+
+/** The facet fields the portal offers. */
+export type SearchFacet = 'organization' | 'groups' | 'tags' | 'res_format' | 'update_cycle' | 'open_type';
+
+export interface FacetItem {
+  name: string;
+  display_name: string;
+  count: number;
+}
+
+/** package_search's result. */
+export interface PackageSearchResult {
+  count: number;
+  sort: string;
+  results: CkanPackage[];
+  facets: Partial<Record<SearchFacet, Record<string, number>>>;
+  search_facets: Partial<Record<SearchFacet, { title: string; items: FacetItem[] }>>;
+}
+
+export type PackageSort = 'score desc, metadata_modified desc' | 'metadata_modified desc' | 'name asc' | 'title_string asc';
+
+export interface PackageSearchQuery {
+  q?: string;
+  /** Solr-style `key:value` terms separated by spaces. */
+  fq?: string;
+  rows?: number;
+  start?: number;
+  sort?: PackageSort;
+  facetFields?: SearchFacet[];
+  facetLimit?: number;
+}
+
+/** A CKAN organization (organization_list with all_fields). */
+export interface CkanOrganization {
+  name: string;
+  title: string;
+  description: string;
+  package_count: number;
+}
+
+/** datastore_search's result (the parts the portal shows in its examples). */
+export interface DatastoreSearchResult {
+  resource_id: string;
+  fields: { id: string; type: string }[];
+  records: Record<string, unknown>[];
+  total?: number;
 }
