@@ -1,7 +1,7 @@
 // ECharts is registered here, once, with only the parts the web shell uses.
 // Every chart goes through BaseChart.vue, which imports this module.
 import { use } from 'echarts/core';
-import { BarChart, LineChart, PieChart } from 'echarts/charts';
+import { BarChart, GaugeChart, LineChart, PieChart } from 'echarts/charts';
 import {
   DataZoomComponent,
   GridComponent,
@@ -15,6 +15,7 @@ use([
   LineChart,
   BarChart,
   PieChart,
+  GaugeChart,
   GridComponent,
   TooltipComponent,
   LegendComponent,
@@ -34,6 +35,12 @@ export const COLORS = {
   pending: '#a8abb2',
   stale: '#e6a23c',
   connected: '#2e9d6a',
+  /** Open-plan statuses (年度开放计划): opened, in progress, planned, overdue. */
+  opened: '#2e9d6a',
+  inProgress: '#1f6fd1',
+  planned: '#a8abb2',
+  overdue: '#d9473f',
+  late: '#e6a23c',
   text: '#606266',
   axis: '#dcdfe6',
 };
