@@ -14,6 +14,8 @@ declare module 'vue-router' {
     public?: boolean;
     /** Shown without the shell (the sign-in page). */
     bare?: boolean;
+    /** Shown in the open-data portal's own layout (header, footer) instead of the console's. */
+    portal?: boolean;
     /** Who may open the page, beyond being signed in. */
     allow?: (me: Me) => boolean;
   }
@@ -90,6 +92,51 @@ const routes: RouteRecordRaw[] = [
     component: () => import('./views/AuditView.vue'),
     meta: { titleKey: 'nav.audit', menu: '/audit', allow: can.readAudit },
   },
+  // The public open-data portal (公共数据开放平台): its own layout; browsing needs no sign-in.
+  {
+    path: '/portal',
+    name: 'portal-home',
+    component: () => import('./views/portal/PortalHomeView.vue'),
+    meta: { titleKey: 'portal.name', menu: 'home', public: true, portal: true },
+  },
+  {
+    path: '/portal/search',
+    name: 'portal-search',
+    component: () => import('./views/portal/PortalSearchView.vue'),
+    meta: { titleKey: 'portal.nav.search', menu: 'search', public: true, portal: true },
+  },
+  {
+    path: '/portal/datasets/:code',
+    name: 'portal-dataset',
+    component: () => import('./views/portal/PortalDatasetView.vue'),
+    props: true,
+    meta: { titleKey: 'portal.nav.dataset', menu: 'search', public: true, portal: true },
+  },
+  {
+    path: '/portal/plan/:year(\\d{4})?',
+    name: 'portal-plan',
+    component: () => import('./views/portal/PortalPlanView.vue'),
+    props: (r) => ({ year: r.params.year ? Number(r.params.year) : null }),
+    meta: { titleKey: 'portal.nav.plan', menu: 'plan', public: true, portal: true },
+  },
+  {
+    path: '/portal/register',
+    name: 'portal-register',
+    component: () => import('./views/portal/PortalRegisterView.vue'),
+    meta: { titleKey: 'portal.nav.register', menu: 'register', public: true, portal: true },
+  },
+  {
+    path: '/portal/account',
+    name: 'portal-account',
+    component: () => import('./views/portal/PortalAccountView.vue'),
+    meta: { titleKey: 'portal.nav.account', menu: 'account', portal: true },
+  },
+  {
+    path: '/portal/:pathMatch(.*)*',
+    name: 'portal-not-found',
+    component: () => import('./views/NotFoundView.vue'),
+    meta: { titleKey: 'nav.notFound', public: true, portal: true },
+  },
   {
     path: '/forbidden',
     name: 'forbidden',
@@ -115,12 +162,17 @@ export function redirectTarget(q: unknown): string {
   return typeof q === 'string' && q.startsWith('/') && !q.startsWith('//') && !q.startsWith('/login') ? q : '/';
 }
 
+/** Pages outside the portal that a portal account (role public) may still open. */
+const PORTAL_ACCOUNT_PAGES = new Set<unknown>(['login', 'forbidden', 'not-found']);
+
 // Signed-out visitors go to the sign-in page (and back afterwards); pages a role may not use show 403.
+// Members of the public (portal accounts) only use the portal: the console's pages send them to its home.
 router.beforeEach(async (to) => {
   const me = await loadSession();
   if (to.name === 'login' && me) {
     return redirectTarget(to.query.redirect);
   }
+  if (me && !can.useConsole(me) && !to.meta.portal && !PORTAL_ACCOUNT_PAGES.has(to.name)) return { name: 'portal-home' };
   if (to.meta.public) return true;
   if (!me) return { name: 'login', query: { redirect: to.fullPath } };
   if (to.meta.allow && !to.meta.allow(me)) return { name: 'forbidden', query: { from: to.fullPath } };

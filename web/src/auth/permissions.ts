@@ -30,8 +30,12 @@ export const can = {
     hasRole(me, 'platform_admin') || (own(me, providerOrg) && hasRole(me, 'org_admin', 'data_steward')),
   /** See every request and grant, not only one's organisation's. */
   seeAllSharing: (me: Me | null | undefined) => hasRole(me, 'platform_admin', 'auditor'),
-  /** Take part in sharing at all (share.read on one's own organisation). */
-  share: (me: Me | null | undefined) => person(me) || me?.kind === 'platform',
+  /** Take part in sharing at all (share.read on one's own organisation); portal accounts apply on the portal instead. */
+  share: (me: Me | null | undefined) => (person(me) && me.role !== 'public') || me?.kind === 'platform',
+  /** Use the console (the hub's pages): everyone but members of the public, who only use the portal. */
+  useConsole: (me: Me | null | undefined) => me?.role !== 'public',
+  /** Apply for conditionally open data on the portal and take its application token (a portal account, role public). */
+  applyOpenData: (me: Me | null | undefined) => person(me) && me.role === 'public',
   /** Issue and revoke application tokens (tokens.manage). */
   manageTokens: (me: Me | null | undefined) => hasRole(me, 'platform_admin', 'org_admin'),
   /** List and manage accounts (users.manage). */

@@ -2,8 +2,8 @@
 import { i18n } from '../i18n';
 import { messages } from '../i18n/messages';
 
-/** Category codes known to the catalogue, in order. */
-export const CATEGORY_CODES = Object.keys(messages['zh-CN'].categories);
+/** Category codes known to the catalogue, in order ('01' … '12'; object keys would put '10' to '12' first). */
+export const CATEGORY_CODES = Object.keys(messages['zh-CN'].categories).sort();
 
 function lookup(prefix: string, key: string | null | undefined): string {
   if (key === null || key === undefined || key === '') return '';

@@ -9,9 +9,10 @@ import { localName } from './format';
 export const organisations = ref<Map<string, Organisation>>(new Map());
 let pending: Promise<Map<string, Organisation>> | null = null;
 
-/** Loads the organisations if signed in (once; again after the person changes). */
+/** Loads the organisations if signed in to the console (once; again after the person changes). */
 export function loadOrganisations(): Promise<Map<string, Organisation>> {
-  if (!session.me) return Promise.resolve(organisations.value);
+  // Portal accounts (role public) may not read the internal list of organisations.
+  if (!session.me || session.me.role === 'public') return Promise.resolve(organisations.value);
   pending ??= listOrganisations()
     .then((r) => (organisations.value = new Map(r.items.map((o) => [o.code, o]))))
     .catch(() => {
