@@ -7,33 +7,14 @@
 //
 // Needs web/dist (built by `npm test` via build:web; built here if missing) and /usr/bin/chromium.
 // XMCITY_WEB_TEST_URL=http://host:port runs the same flow against an already running server instead.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
+import { DEMO_PASSWORD, ROOT, digits, ensureWebBuilt, hasChromium, launchChromium, poll, startServer, warnIfNoChromium } from './harness.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const WEB_DIST = join(ROOT, 'web', 'dist');
-const EXTERNAL_URL = process.env.XMCITY_WEB_TEST_URL;
-const hasChromium = existsSync(CHROMIUM);
-
-if (!hasChromium) {
-  console.warn(
-    [
-      '',
-      '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!',
-      `!!  SKIPPING the web shell browser test: ${CHROMIUM} does not exist.`,
-      '!!  Install Debian chromium (apt-get install chromium fonts-noto-cjk) to run it.',
-      '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!',
-      '',
-    ].join('\n'),
-  );
-}
+warnIfNoChromium('web shell');
 
 interface Field {
   name: string;
@@ -58,48 +39,13 @@ interface Dataset extends DatasetSummary {
 }
 type Row = Record<string, unknown>;
 
-/** The password of every demo account. */
-const DEMO_PASSWORD = 'Xiamen-2022';
-
-/** Starts the real server from src/ on a free port; returns its URL and a closer. */
-async function startServer(): Promise<{ url: string; close: () => Promise<void> }> {
-  if (EXTERNAL_URL) return { url: EXTERNAL_URL.replace(/\/$/, ''), close: async () => {} };
-  const dataDir = mkdtempSync(join(tmpdir(), 'xmcity-web-'));
-  const { loadConfig } = await import('../../src/config.ts');
-  const { buildApp } = await import('../../src/app.ts');
-  const config = loadConfig({
-    env: { XMCITY_DATA_DIR: dataDir, XMCITY_DEMO: 'small', XMCITY_LOG_LEVEL: 'warn', XMCITY_WEB_DIR: WEB_DIST },
-  });
-  const app = await buildApp(config);
-  const address = await app.listen({ port: 0, host: '127.0.0.1' });
-  return {
-    url: String(address).replace('0.0.0.0', '127.0.0.1'),
-    close: async () => {
-      await app.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-function ensureWebBuilt(): void {
-  if (existsSync(join(WEB_DIST, 'index.html'))) return;
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'web/vite.config.ts'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-  });
-}
-
 function csvCell(v: unknown): string {
   if (v === null || v === undefined) return '';
   const s = typeof v === 'object' ? JSON.stringify(v) : String(v);
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-const digits = (s: string | null) => (s ?? '').replace(/[^\d]/g, '');
 const trimmed = (ss: string[]) => ss.map((s) => s.trim());
-
-/** expect.poll with a timeout fit for a browser (the default is 1 s). */
-const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000, interval: 100 });
 
 describe.skipIf(!hasChromium)('web shell in Chromium against the real server', () => {
   let server: { url: string; close: () => Promise<void> } | undefined;
@@ -177,18 +123,7 @@ describe.skipIf(!hasChromium)('web shell in Chromium against the real server', (
     expect(hot!.shareType).toBe('conditional');
     hotline = await api<Dataset>(`/datasets/${encodeURIComponent(hot!.code)}`);
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
     page.setDefaultTimeout(15_000);
     page.on('pageerror', (err) => pageErrors.push(err.message));
