@@ -174,7 +174,14 @@ describe.skipIf(!hasChromium)('open-data portal in Chromium against the real ser
   it('the home page shows the published figures, topics, timeliness per organisation and the plan', async () => {
     const summary = await get<PortalSummary>('/api/v1/portal/summary');
     const groups = (await search({ rows: '0' })).facets.groups;
-    await page.goto(url('/portal'));
+    // The console's overview shows this year's plan in a small card, and its menu leads to the portal.
+    await page.goto(url('/'));
+    await poll(() => page.locator('[data-testid=overview-plan-line]').textContent()).toBe(
+      `已开放 ${summary.plan.opened} / ${summary.plan.total} 项 · 逾期 ${summary.plan.overdue} 项`,
+    );
+    expect(await page.locator('[data-testid=overview-plan-link]').getAttribute('href')).toBe(`/portal/plan/${summary.plan.year}`);
+    await page.locator('[data-testid=nav-portal]').click();
+    await page.waitForURL((u) => u.pathname === '/portal');
     await poll(() => page.title()).toBe('厦门市公共数据开放平台 · 数字厦门');
     await page.locator('[data-testid=portal-layout]').waitFor();
     expect(await page.locator('.aside').count(), 'the portal has its own layout, not the console shell').toBe(0);
@@ -208,6 +215,14 @@ describe.skipIf(!hasChromium)('open-data portal in Chromium against the real ser
     const shot = process.env.XMCITY_UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'screenshot-portal.png') : join(tmpdir(), 'xmcity-web-portal.png');
     await page.screenshot({ path: shot, fullPage: true });
     console.info(`portal home screenshot: ${shot}`);
+
+    // The portal speaks English too, and keeps the choice.
+    await page.locator('[data-testid=portal-lang-en]').click();
+    await poll(() => page.locator('[data-testid=page-title]').textContent()).toBe('Xiamen Open Data Portal');
+    expect(await page.locator('[data-testid=portal-nav-search]').textContent().then((x) => x?.trim())).toBe('Datasets');
+    expect(await page.locator('[data-testid=category-tile-health]').textContent()).toContain('Health');
+    await page.locator('[data-testid=portal-lang-zh]').click();
+    await poll(() => page.locator('[data-testid=page-title]').textContent()).toBe('厦门市公共数据开放平台');
   });
 
   it('an anonymous visitor searches, narrows by facets and sees which datasets are late', async () => {
