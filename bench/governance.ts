@@ -450,7 +450,7 @@ async function queryBench(): Promise<Figures> {
   const parts = [
     await part('view_owner', 2000, () => p.access.view(s.owner, ds)),
     await part('view_grant', 2000, () => p.access.view(s.analyst, ds)),
-    await part('usage_charge_0_rows', 2000, () => p.sharing.addUsage(s.grantId, day, 0)),
+    await part('usage_charge_0_rows', 2000, async () => p.sharing.addUsage(s.grantView.grant!, day, 0)),
     await part('audit_append', 2000, (i) => p.audit.append(readFacts(i, code, s.analyst.id))),
   ];
   log(`  parts of the bookkeeping, each alone: ${parts.join(' · ')}`);

@@ -90,6 +90,7 @@ export async function openPlatform(config: Config, opts: { storeSchema?: string 
       if (closed) return;
       closed = true;
       if (checkpointTimer) clearInterval(checkpointTimer);
+      await sharing.flushUsage().catch(() => undefined);
       await lake.close();
       await store.close();
     },

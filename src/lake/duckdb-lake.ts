@@ -376,9 +376,7 @@ export class DuckDbLake implements Lake {
         const ks = keysetSql(keys, plan.after, fieldMap, params);
         where = where ? `${where} AND ${ks}` : `WHERE ${ks}`;
       }
-      const keyCols = keys.map((k) => (k.field === '_rid' ? 'rowid AS "_k__rid"' : `${ident(k.field)} AS ${ident(`_k_${k.field}`)}`));
-      const sql = `SELECT ${this.selectList(spec, plan.fields, plan.masks) || '1 AS _none'}, ${keyCols.join(', ')} FROM ${t} ${where}
-        ${orderClause(keys)} LIMIT ${plan.limit + 1} OFFSET ${plan.after ? 0 : plan.offset}`;
+      const sql = pageSql(spec, plan.fields, plan.masks, keys, `${t} ${where}`, `LIMIT ${plan.limit + 1} OFFSET ${plan.after ? 0 : plan.offset}`);
       const res = await c.runAndReadAll(sql, params.values as DuckDBValue[]).catch((e: unknown) => {
         // Cursor values come from the client; one that does not convert to its key's type is a bad cursor.
         if (plan.after && /Conversion Error|Could not convert|out of range/i.test((e as Error).message)) throw new AppError('BAD_CURSOR');
@@ -558,10 +556,9 @@ export class DuckDbLake implements Lake {
       const params = new Params();
       const ks = cur.pos ? ` AND ${keysetSql(keys, cur.pos, fieldMap, params)}` : '';
       const scope = view.scope ? ` AND ${filterSql(view.scope, fieldMap, params)}` : '';
-      const keyCols = keys.map((k) => (k.field === '_rid' ? 'rowid AS "_k__rid"' : `${ident(k.field)} AS ${ident(`_k_${k.field}`)}`));
       const res = await c
         .runAndReadAll(
-          `SELECT ${this.selectList(spec, names, view.masks) || '1 AS _none'}, ${keyCols.join(', ')} FROM ${t} WHERE _seq = ${Number(cur.seq)}${scope}${ks} ${orderClause(keys)} LIMIT ${budget + 1}`,
+          pageSql(spec, names, view.masks, keys, `${t} WHERE _seq = ${Number(cur.seq)}${scope}${ks}`, `LIMIT ${budget + 1}`),
           params.values as DuckDBValue[],
         )
         .catch((e: unknown) => {
@@ -610,7 +607,12 @@ export class DuckDbLake implements Lake {
       const c = this.sandbox;
       const parsed = await c.runAndReadAll('SELECT json_serialize_sql(?::VARCHAR)', [sql]);
       const byName = new Map(tables.map((t) => [t.name.toLowerCase(), t]));
-      const used = checkSandboxAst(JSON.parse(String(parsed.getRows()[0][0])), new Set(byName.keys()));
+      // Every relation the engine knows (tables, views, internal catalogue views), which a WITH name may not shadow.
+      const rel = await c.runAndReadAll(
+        'SELECT lower(table_name) FROM duckdb_tables() UNION SELECT lower(view_name) FROM duckdb_views() UNION SELECT lower(function_name) FROM duckdb_functions() WHERE function_type = \'table\'',
+      );
+      const existing = new Set(rel.getRows().map((r) => String(r[0])));
+      const used = checkSandboxAst(JSON.parse(String(parsed.getRows()[0][0])), new Set(byName.keys()), existing);
       // Each table the query names is a temporary view of this connection with only the published columns.
       for (const name of used) {
         const t = byName.get(name) as SandboxTable;
@@ -693,6 +695,21 @@ export class DuckDbLake implements Lake {
 }
 
 /** ORDER BY for the keys; none for the table's own order (row id), which a plain scan already follows. */
+/**
+ * One page of records: the rows are found, sorted and cut in an inner query over plain columns, and only then
+ * projected — masks included — in the outer one, so a keyed-hash mask is computed for the page, not for every
+ * matching row. The key columns (_k_…) come out unmasked for the keyset cursor.
+ */
+function pageSql(spec: LakeTableSpec, fields: string[], masks: Record<string, FieldMask>, keys: SortKey[], fromWhere: string, limit: string): string {
+  const byName = new Map(spec.fields.map((f) => [f.name, f]));
+  const keyCols = keys.map((k) => (k.field === '_rid' ? 'rowid AS "_k__rid"' : `${ident(k.field)} AS ${ident(`_k_${k.field}`)}`));
+  const inner = [...new Set(fields)].map(ident);
+  const outer = fields.map((n) => outputColumnSql(byName.get(n) as FieldSpec, masks));
+  const keyOut = keys.map((k) => ident(`_k_${k.field}`));
+  const order = keys.map((k) => `${ident(`_k_${k.field}`)} ${k.desc ? 'DESC' : 'ASC'} NULLS LAST`).join(', ');
+  return `SELECT ${[...outer, ...keyOut].join(', ') || '1 AS _none'} FROM (SELECT ${[...inner, ...keyCols].join(', ')} FROM ${fromWhere} ${orderClause(keys)} ${limit}) ORDER BY ${order}`;
+}
+
 /** CKAN's DataStore type name for an engine column type. */
 function sandboxType(t: string): string {
   if (/^(BIGINT|HUGEINT|UBIGINT|INTEGER|SMALLINT|TINYINT|UINTEGER|USMALLINT|UTINYINT)/.test(t)) return 'int8';
@@ -722,7 +739,13 @@ function keyBucketSql(keyExprs: string[]): string {
  */
 function keyBucketFilter(spec: LakeTableSpec, filter: Filter): string | null {
   if (!spec.primaryKey.length) return null;
-  const conj = filter.op === 'and' ? filter.args : [filter];
+  // The conditions ANDed at the top, through nested ands (a grant's row scope wraps the client's filter in one).
+  const conj: Filter[] = [];
+  const flatten = (f: Filter): void => {
+    if (f.op === 'and') f.args.forEach(flatten);
+    else conj.push(f);
+  };
+  flatten(filter);
   const values: string[] = [];
   for (const k of spec.primaryKey) {
     const f = spec.fields.find((x) => x.name === k) as FieldSpec;

@@ -45,7 +45,7 @@ function refuse(reason: string): never {
  * one SELECT statement; every table one of `allowed` (or a CTE of the query), unqualified; no table functions;
  * only allowed functions, unqualified.
  */
-export function checkSandboxAst(ast: unknown, allowed: Set<string>): Set<string> {
+export function checkSandboxAst(ast: unknown, allowed: Set<string>, existing: Set<string> = new Set()): Set<string> {
   const doc = ast as { error?: boolean; error_type?: string; error_message?: string; statements?: { node: { type: string } }[] };
   if (doc.error) {
     if (/only select/i.test(doc.error_message ?? '')) refuse('only one read-only SELECT statement is accepted (no PRAGMA, COPY, ATTACH, INSTALL, LOAD, SET or DDL)');
@@ -65,7 +65,14 @@ export function checkSandboxAst(ast: unknown, allowed: Set<string>): Set<string>
     if (!v || typeof v !== 'object') return;
     const o = v as Record<string, unknown>;
     if (o.cte_map && typeof o.cte_map === 'object') {
-      for (const e of ((o.cte_map as { map?: { key: string }[] }).map ?? [])) ctes.add(String(e.key).toLowerCase());
+      for (const e of ((o.cte_map as { map?: { key: string }[] }).map ?? [])) {
+        // A CTE named like a real relation (or a file) would let a reference outside its scope reach that relation:
+        // CTE names must be plain identifiers that name nothing in the engine and no published table.
+        const name = String(e.key);
+        if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(name)) refuse(`a WITH name must be a plain identifier; "${name}" is not`);
+        if (existing.has(name.toLowerCase()) || allowed.has(name.toLowerCase())) refuse(`a WITH name may not reuse the name of a table or view ("${name}")`);
+        ctes.add(name.toLowerCase());
+      }
     }
     if (o.type === 'TABLE_FUNCTION') refuse('table functions (read_csv, read_parquet, glob, duckdb_tables() …) are not available');
     if (o.type === 'BASE_TABLE') tables.push({ schema: String(o.schema_name ?? ''), catalog: String(o.catalog_name ?? ''), name: String(o.table_name ?? '') });

@@ -259,4 +259,10 @@ export const MIGRATIONS: Record<string, Migration> = {
       await db.schema.createIndex('open_plan_items_year').on('open_plan_items').columns(['year', 'org_code']).execute();
     },
   },
+  '0005_audit_frontier': {
+    async up(db: Kysely<unknown>) {
+      // The Merkle frontier at each checkpoint, so the next one reads only the entries added since.
+      await db.schema.alterTable('audit_checkpoints').addColumn('frontier', 'text').execute();
+    },
+  },
 };

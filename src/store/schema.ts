@@ -125,6 +125,7 @@ export interface AuditCheckpointTable {
   merkle_root: string;
   key_id: string;
   signature: string;
+  frontier: string | null;
 }
 
 export interface UserTable {

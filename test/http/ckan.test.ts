@@ -229,6 +229,12 @@ describe('datastore_search_sql sandbox', () => {
     ['a closed dataset inside a subquery', `SELECT (SELECT count(*) FROM "${'CLOSED'}") FROM "${'RID'}"`],
     ['a closed dataset in a UNION', `SELECT * FROM "${'RID'}" WHERE 1 = 0 UNION ALL SELECT * FROM "${'CLOSED'}"`],
     ['a syntax error', 'SELEC 1'],
+    ['a CTE named after a dataset table, read out of its scope', 'WITH ds_xm_10_szj_00001 AS (SELECT * FROM ds_xm_10_szj_00001) SELECT * FROM ds_xm_10_szj_00001 LIMIT 2'],
+    ['a CTE named after the quarantine, referenced from outside its subquery', 'SELECT * FROM (WITH _quarantine AS (SELECT 1) SELECT 1), _quarantine LIMIT 2'],
+    ['a CTE named after a catalogue view', 'SELECT * FROM (WITH sqlite_master AS (SELECT 1) SELECT 1), sqlite_master'],
+    ['a CTE named after a catalogue function', 'SELECT * FROM (WITH pragma_database_list AS (SELECT 1) SELECT 1), pragma_database_list'],
+    ['a CTE named like a file path', `SELECT * FROM (WITH "x.csv" AS (SELECT 1) SELECT 1), "x.csv"`],
+    ['a CTE shadowing an open dataset', `WITH "${'RID'}" AS (SELECT 1 AS x) SELECT * FROM "${'RID'}"`],
   ])('refuses %s with a clear error', async (_n, raw) => {
     const q = raw.replace('RID', open.rid).replace('CONDITIONAL', conditional.rid).replace('CLOSED', closed);
     const r = await sql(q);

@@ -103,15 +103,33 @@ describe.each(STORE_BACKENDS)('governed sharing on $name', ({ databaseUrl }) => 
   });
 
   it('never lets concurrent reads together pass the daily row limit', async () => {
-    const r = (await submit(consumer, { fields: ['id', 'district'] })).json();
+    const kjj = as(base, { cookie: (await signIn(base, 'KJJ', 'analyst')).cookie });
+    const r = (await submit(kjj, { consumerSystem: 'KJJ-HTE', fields: ['id', 'district'] })).json();
     await act(admin, r.id, 'check', { approve: true });
     await act(steward, r.id, 'decide', { approve: true, rowsPerDay: 130, requestsPerMinute: null });
-    const answers = await Promise.all(Array.from({ length: 6 }, () => records(consumer, 'limit=40&fields=id')));
+    const answers = await Promise.all(Array.from({ length: 6 }, () => records(kjj, 'limit=40&fields=id')));
     const rows = answers.filter((a) => a.statusCode === 200).reduce((n, a) => n + a.json().items.length, 0);
     expect(rows).toBe(130);
     expect(answers.filter((a) => a.statusCode === 429).length).toBe(2);
-    const grant = (await consumer.inject({ url: `/api/v1/grants/${(await consumer.inject({ url: `/api/v1/share-requests/${r.id}` })).json().grantId}` })).json();
+    const grant = (await kjj.inject({ url: `/api/v1/grants/${(await kjj.inject({ url: `/api/v1/share-requests/${r.id}` })).json().grantId}` })).json();
     expect(grant.usage[0].rows).toBe(130);
+    // A fresh grant for the same dataset and system does not reset the day's rows.
+    const again = (await submit(kjj, { consumerSystem: 'KJJ-HTE', fields: ['id'] })).json();
+    await act(admin, again.id, 'check', { approve: true });
+    await act(steward, again.id, 'decide', { approve: true, rowsPerDay: 200, requestsPerMinute: null });
+    const after = (await records(kjj, 'limit=1000&fields=id')).json();
+    expect(after.items.length).toBe(200 - 130);
+  });
+
+  it('refuses a row scope that would be an oracle on fields the consumer will not see in clear', async () => {
+    const notAsked = await submit(consumer, { fields: ['id'], rowScope: "phone ^= '139'" });
+    expect([notAsked.statusCode, notAsked.json().error.code]).toEqual([400, 'VALIDATION_FAILED']);
+    const r = (await submit(consumer, { fields: ['id', 'phone'], rowScope: "phone ^= '1390000'" })).json();
+    await act(admin, r.id, 'check', { approve: true });
+    const masked = await act(steward, r.id, 'decide', { approve: true, masks: { phone: 'partial' } });
+    expect([masked.statusCode, masked.json().error.code]).toEqual([400, 'VALIDATION_FAILED']);
+    expect(masked.json().error.message).toContain('phone');
+    await act(steward, r.id, 'decide', { approve: false, reason: '不同意' });
   });
 
   it('limits requests a minute per grant with 429 RATE_LIMITED, and revocation ends access on the next request', async () => {

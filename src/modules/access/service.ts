@@ -134,7 +134,7 @@ export class AccessService {
     if (!g) return Infinity;
     const rpm = g.requests_per_minute === null ? null : Number(g.requests_per_minute);
     const limit = g.rows_per_day === null ? null : Number(g.rows_per_day);
-    const day = limit === null ? null : await this.today(g.id, now);
+    const day = limit === null ? null : await this.today(g, now);
     if (rpm !== null) {
       const w = this.minute.get(g.id);
       const t = now.getTime();
@@ -155,24 +155,28 @@ export class AccessService {
     return reserved;
   }
 
-  /** Today's row count of a grant (Beijing day), loaded once from the Store and then kept here. */
-  private async today(grantId: string, now: Date): Promise<{ day: string; rows: number }> {
+  /**
+   * Today's row count (Beijing day) of a dataset read by one consumer system, over all its grants — loaded once from
+   * the Store and then kept here.
+   */
+  private async today(g: GrantRow, now: Date): Promise<{ day: string; rows: number }> {
     const day = beijingDay(now);
-    const c = this.rowsToday.get(grantId);
+    const key = `${g.dataset_code}|${g.consumer_system}`;
+    const c = this.rowsToday.get(key);
     if (c && c.day === day) return c;
-    const u = await this.sharing.usage(grantId, day);
-    const again = this.rowsToday.get(grantId);
+    const u = await this.sharing.usageOfPair(g.dataset_code, g.consumer_system, day);
+    const again = this.rowsToday.get(key);
     if (again && again.day === day) return again;
     const fresh = { day, rows: u.rows };
-    this.rowsToday.set(grantId, fresh);
+    this.rowsToday.set(key, fresh);
     return fresh;
   }
 
-  /** Books the rows a request really read against its reservation, in memory and in the Store. */
+  /** Books the rows a request really read against its reservation, in memory and (soon) in the Store. */
   private async settle(g: GrantRow, reserved: number, rows: number, now: Date): Promise<void> {
-    const c = this.rowsToday.get(g.id);
+    const c = this.rowsToday.get(`${g.dataset_code}|${g.consumer_system}`);
     if (c && Number.isFinite(reserved)) c.rows += rows - reserved;
-    if (rows > 0) await this.sharing.addUsage(g.id, beijingDay(now), rows);
+    this.sharing.addUsage(g, beijingDay(now), rows);
   }
 
   /** Appends an audit entry; a failure to write refuses the access (AUDIT_UNAVAILABLE). */

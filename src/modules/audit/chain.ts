@@ -93,6 +93,22 @@ export class MerkleAccumulator {
     this.count++;
   }
 
+  /** The accumulator's state (the roots of its perfect subtrees), to continue from later. */
+  state(): { count: number; stack: { size: number; hash: string }[] } {
+    return { count: this.count, stack: this.stack.map((x) => ({ ...x })) };
+  }
+
+  /** An accumulator continuing from a saved state; null when the state is not consistent. */
+  static restore(state: { count: number; stack: { size: number; hash: string }[] }): MerkleAccumulator | null {
+    const sizes = state.stack.map((x) => x.size);
+    const valid = Number.isSafeInteger(state.count) && sizes.reduce((a, b) => a + b, 0) === state.count && sizes.every((x, i) => (x & (x - 1)) === 0 && (i === 0 || x < sizes[i - 1]));
+    if (!valid) return null;
+    const acc = new MerkleAccumulator();
+    acc.stack = state.stack.map((x) => ({ ...x }));
+    acc.count = state.count;
+    return acc;
+  }
+
   root(): string {
     if (!this.stack.length) return createHash('sha256').digest('hex');
     let acc = this.stack[this.stack.length - 1].hash;

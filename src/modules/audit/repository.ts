@@ -55,11 +55,22 @@ export class AuditRepository {
     return rows.map((r) => r.hash);
   }
 
-  async insertCheckpoint(c: { seqTo: number; at: string; headHash: string; merkleRoot: string; keyId: string; signature: string }) {
+  async insertCheckpoint(c: { seqTo: number; at: string; headHash: string; merkleRoot: string; keyId: string; signature: string; frontier: string | null }) {
     await this.store.db
       .insertInto('audit_checkpoints')
-      .values({ seq_to: c.seqTo, at: c.at, head_hash: c.headHash, merkle_root: c.merkleRoot, key_id: c.keyId, signature: c.signature })
+      .values({ seq_to: c.seqTo, at: c.at, head_hash: c.headHash, merkle_root: c.merkleRoot, key_id: c.keyId, signature: c.signature, frontier: c.frontier })
       .execute();
+  }
+
+  /** Entry hashes with seq in (after, upTo], in order, a page at a time. */
+  async *hashesBetween(after: number, upTo: number, pageSize = 50_000): AsyncIterable<string[]> {
+    let from = after;
+    while (from < upTo) {
+      const rows = await this.store.db.selectFrom('audit_entries').select(['seq', 'hash']).where('seq', '>', from).where('seq', '<=', upTo).orderBy('seq').limit(pageSize).execute();
+      if (!rows.length) return;
+      yield rows.map((r) => r.hash);
+      from = Number(rows[rows.length - 1].seq);
+    }
   }
 
   /** Entries matching a search, newest first. */

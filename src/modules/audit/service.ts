@@ -61,14 +61,29 @@ export class AuditService {
     return next;
   }
 
-  /** Signs the current head and the Merkle root over every entry so far. */
+  /**
+   * Signs the current head and the Merkle root over every entry so far. The root is built from the previous
+   * checkpoint's saved frontier plus the entries since, so each checkpoint reads only what is new.
+   */
   async checkpoint(at = new Date().toISOString()): Promise<Checkpoint | null> {
     const head = await this.repo.head();
     if (!head) return null;
-    const hashes = await this.repo.hashesUpTo(head.seq);
-    const body = { seqTo: head.seq, at, headHash: head.hash, merkleRoot: merkleRoot(hashes) };
+    const last = (await this.repo.checkpoints()).at(-1);
+    let acc: MerkleAccumulator | null = null;
+    if (last?.frontier && Number(last.seq_to) <= head.seq) {
+      try {
+        acc = MerkleAccumulator.restore(JSON.parse(last.frontier) as { count: number; stack: { size: number; hash: string }[] });
+      } catch {
+        acc = null;
+      }
+      if (acc && acc.count !== Number(last.seq_to)) acc = null;
+    }
+    acc ??= new MerkleAccumulator();
+    for await (const hashes of this.repo.hashesBetween(acc.count, head.seq)) for (const h of hashes) acc.push(h);
+    if (acc.count !== head.seq) throw new Error(`the audit trail has ${acc.count} entries up to ${head.seq}: entries are missing`);
+    const body = { seqTo: head.seq, at, headHash: head.hash, merkleRoot: acc.root() };
     const c: Checkpoint = { ...body, keyId: this.key.keyId, signature: this.key.sign(checkpointMessage(body)) };
-    await this.repo.insertCheckpoint(c);
+    await this.repo.insertCheckpoint({ ...c, frontier: JSON.stringify(acc.state()) });
     return c;
   }
 

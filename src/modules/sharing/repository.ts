@@ -138,16 +138,29 @@ export class SharingRepository {
     return { rows: Number(r?.rows ?? 0), requests: Number(r?.requests ?? 0) };
   }
 
+  /** Rows and requests on a day over every grant of a dataset to one consumer system. */
+  async usageOfPair(dataset: string, consumerSystem: string, day: string): Promise<{ rows: number; requests: number }> {
+    const r = await this.store.db
+      .selectFrom('grant_usage as u')
+      .innerJoin('grants as g', 'g.id', 'u.grant_id')
+      .select((eb) => [eb.fn.sum<number>('u.rows').as('rows'), eb.fn.sum<number>('u.requests').as('requests')])
+      .where('g.dataset_code', '=', dataset)
+      .where('g.consumer_system', '=', consumerSystem)
+      .where('u.day', '=', day)
+      .executeTakeFirst();
+    return { rows: Number(r?.rows ?? 0), requests: Number(r?.requests ?? 0) };
+  }
+
   usageHistory(grantId: string, days: number) {
     return this.store.db.selectFrom('grant_usage').select(['day', 'rows', 'requests']).where('grant_id', '=', grantId).orderBy('day', 'desc').limit(days).execute();
   }
 
   /** Adds to a grant's use for the day (insert or increment). */
-  async addUsage(grantId: string, day: string, rows: number): Promise<void> {
+  async addUsage(grantId: string, day: string, rows: number, requests = 1): Promise<void> {
     await this.store.db
       .insertInto('grant_usage')
-      .values({ grant_id: grantId, day, rows, requests: 1 })
-      .onConflict((oc) => oc.columns(['grant_id', 'day']).doUpdateSet((eb) => ({ rows: eb('grant_usage.rows', '+', rows), requests: eb('grant_usage.requests', '+', 1) })))
+      .values({ grant_id: grantId, day, rows, requests })
+      .onConflict((oc) => oc.columns(['grant_id', 'day']).doUpdateSet((eb) => ({ rows: eb('grant_usage.rows', '+', rows), requests: eb('grant_usage.requests', '+', requests) })))
       .execute();
   }
 

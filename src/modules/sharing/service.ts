@@ -4,7 +4,7 @@ import type { AuditService } from '../audit/service.ts';
 import type { CatalogueService } from '../catalogue/service.ts';
 import type { Dataset } from '../catalogue/types.ts';
 import type { OrganisationService } from '../organisations/service.ts';
-import { parseFilter } from '../query/filter.ts';
+import { filterFields, parseFilter } from '../query/filter.ts';
 import { checkFilter } from '../query/filter-check.ts';
 import { actorLabel, type Actor } from '../access/actor.ts';
 import { checkMask, defaultMask, type MaskName } from '../access/masks.ts';
@@ -69,6 +69,9 @@ export type GrantView = ReturnType<typeof grantView>;
  */
 export class SharingService {
   readonly calendar = new WorkCalendar();
+  private readonly grantCache = new Map<string, { at: number; rows: GrantRow[] }>();
+  private readonly pendingUsage = new Map<string, { grantId: string; dataset: string; system: string; day: string; rows: number; requests: number }>();
+  private flushTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly repo: SharingRepository,
@@ -105,13 +108,23 @@ export class SharingService {
     };
   }
 
-  /** Checks fields and a row scope against a dataset; returns the scope normalised (or null). */
-  private checkTerms(ds: Dataset, fields: string[], rowScope: string | null | undefined): string | null {
+  /**
+   * Checks fields and a row scope against a dataset; returns the scope normalised (or null). A consumer's scope may
+   * only test fields it asks for (`ownScope`), or it would be an oracle on fields it will never see.
+   */
+  private checkTerms(ds: Dataset, fields: string[], rowScope: string | null | undefined, ownScope = true): string | null {
     const names = new Set(ds.fields.map((f) => f.name));
     if (!Array.isArray(fields) || !fields.length) fail('VALIDATION_FAILED', { reason: 'name at least one field' });
     for (const f of fields) if (!names.has(f)) fail('UNKNOWN_FIELD', { dataset: ds.code, field: f });
     const scope = rowScope?.trim() || null;
-    if (scope) checkFilter(parseFilter(scope), new Map(ds.fields.map((f) => [f.name, f])), ds.code);
+    if (scope) {
+      const parsed = checkFilter(parseFilter(scope), new Map(ds.fields.map((f) => [f.name, f])), ds.code);
+      if (ownScope) {
+        for (const n of filterFields(parsed)) {
+          if (!fields.includes(n)) fail('VALIDATION_FAILED', { reason: `the row scope tests ${n}, which the request does not ask for; a scope may only use requested fields` });
+        }
+      }
+    }
     return scope;
   }
 
@@ -139,6 +152,7 @@ export class SharingService {
     await this.repo.insertRequest(row, { at, actor: actorLabel(by), action: 'submit', note: null });
     if (ds.shareType === 'unconditional') {
       const grant = this.newGrant(row, ds, {}, 'platform (automatic check)');
+      this.forgetGrants();
       await this.repo.transition(row.id, 'platform_review', { status: 'granted', step_started_at: at, step_due_at: null, grant_id: grant.id },
         { at, actor: 'platform (automatic check)', action: 'grant', note: '无条件共享: granted after the automatic check' }, grant);
       await this.recordGrant(by, grant, 'grant.create');
@@ -186,10 +200,17 @@ export class SharingService {
       masks[n] = m === undefined ? defaultMask(f) : checkMask(f, m);
     }
     for (const n of Object.keys(terms.masks ?? {})) if (!fields.includes(n)) fail('VALIDATION_FAILED', { reason: `a mask is given for ${n}, which the request does not ask for` });
+    // The consumer's own scope may only test fields granted in clear: a masked one would answer questions about
+    // its clear values row by row.
+    if (r.row_scope) {
+      for (const n of filterFields(parseFilter(r.row_scope))) {
+        if (masks[n] !== 'clear') fail('VALIDATION_FAILED', { reason: `the requested row scope tests ${n}, which this grant would not show in clear; grant ${n} in clear or refuse` });
+      }
+    }
     // The provider may narrow the requested rows, never widen them: its condition is ANDed with the request's.
-    const extra = terms.rowScope?.trim() ? this.checkTerms(ds, fields, terms.rowScope) : null;
+    const extra = terms.rowScope?.trim() ? this.checkTerms(ds, fields, terms.rowScope, false) : null;
     const scope = extra && r.row_scope ? `(${r.row_scope}) and (${extra})` : (extra ?? r.row_scope);
-    if (scope) this.checkTerms(ds, fields, scope);
+    if (scope) this.checkTerms(ds, fields, scope, false);
     const quota = (v: number | null | undefined, d: number, name: string) => {
       if (v === undefined) return d;
       if (v !== null && (!Number.isInteger(v) || v < 1)) fail('VALIDATION_FAILED', { reason: `${name} is a whole number ≥ 1, or null for no limit` });
@@ -238,6 +259,7 @@ export class SharingService {
       { at: at.toISOString(), actor: actorLabel(by), action, note },
       extra.grant,
     );
+    if (extra.grant) this.forgetGrants();
     if (!ok) fail('BAD_TRANSITION', { id: r.id, status: (await this.repo.request(r.id))?.status ?? r.status, action: PAST[action] ?? action });
     if (extra.grant) await this.recordGrant(by, extra.grant, 'grant.create');
   }
@@ -356,6 +378,7 @@ export class SharingService {
     const g = await this.repo.grant(id);
     const ok = g && (allowed(by, 'share.check') || allowed(by, 'audit.read') || allowed(by, 'share.read', g.consumer_org) || allowed(by, 'share.read', g.provider_org));
     if (!g || !ok || (by.kind === 'system' && by.systemCode !== g.consumer_system)) return fail('GRANT_NOT_FOUND', { id });
+    await this.flushUsage();
     const usage = (await this.repo.usageHistory(id, 30)).map((u) => ({ day: u.day, rows: Number(u.rows), requests: Number(u.requests) }));
     const ds = await this.catalogue.get(g.dataset_code).catch(() => null);
     return { ...grantView(g), datasetName: ds?.name ?? g.dataset_code, usage };
@@ -367,21 +390,67 @@ export class SharingService {
     const g = await this.repo.grant(id);
     if (!g || !allowed(by, 'grants.revoke', g.provider_org)) return fail('GRANT_NOT_FOUND', { id });
     const why = this.reason(reason);
-    if (!(await this.repo.revokeGrant(id, new Date().toISOString(), actorLabel(by), why))) fail('BAD_TRANSITION', { id, status: g.status, action: 'revoked' });
+    const revoked = await this.repo.revokeGrant(id, new Date().toISOString(), actorLabel(by), why);
+    this.forgetGrants();
+    if (!revoked) fail('BAD_TRANSITION', { id, status: g.status, action: 'revoked' });
     await this.recordGrant(by, g, 'grant.revoke', why);
     return this.grant(by, id);
   }
 
-  /** Active grants of a dataset to an organisation (for the access decision). */
-  activeGrants(dataset: string, consumerOrg: string) {
-    return this.repo.activeGrants(dataset, consumerOrg, new Date().toISOString());
+  /**
+   * Active, unexpired grants of a dataset to an organisation (for the access decision). Kept in memory between
+   * changes: every grant, revocation and decision in this process clears the cache, so a revocation still takes
+   * effect on the next request; expiry is checked on every use.
+   */
+  async activeGrants(dataset: string, consumerOrg: string): Promise<GrantRow[]> {
+    const key = `${dataset}|${consumerOrg}`;
+    const now = new Date().toISOString();
+    let hit = this.grantCache.get(key);
+    if (!hit || Date.now() - hit.at > 60_000) {
+      hit = { at: Date.now(), rows: await this.repo.activeGrants(dataset, consumerOrg, now) };
+      this.grantCache.set(key, hit);
+    }
+    return hit.rows.filter((g) => g.expires_at > now);
   }
 
-  usage(grantId: string, day: string) {
-    return this.repo.usage(grantId, day);
+  /**
+   * Rows and requests on a day over every grant of a dataset to one consumer system — what the Store holds plus
+   * what is still to be written. Quotas count per dataset and consumer, so a fresh grant does not reset them.
+   */
+  async usageOfPair(dataset: string, consumerSystem: string, day: string): Promise<{ rows: number; requests: number }> {
+    const u = await this.repo.usageOfPair(dataset, consumerSystem, day);
+    for (const p of this.pendingUsage.values()) {
+      if (p.dataset === dataset && p.system === consumerSystem && p.day === day) {
+        u.rows += p.rows;
+        u.requests += p.requests;
+      }
+    }
+    return u;
   }
 
-  addUsage(grantId: string, day: string, rows: number) {
-    return this.repo.addUsage(grantId, day, rows);
+  /** Adds to a grant's use; written to the Store at most a second later (the access decision counts in memory). */
+  addUsage(g: { id: string; dataset_code: string; consumer_system: string }, day: string, rows: number): void {
+    const key = `${g.id}|${day}`;
+    const p = this.pendingUsage.get(key) ?? { grantId: g.id, dataset: g.dataset_code, system: g.consumer_system, day, rows: 0, requests: 0 };
+    p.rows += rows;
+    p.requests += 1;
+    this.pendingUsage.set(key, p);
+    if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => void this.flushUsage().catch(() => undefined), 1000);
+      this.flushTimer.unref();
+    }
+  }
+
+  /** Writes pending usage to the Store. */
+  async flushUsage(): Promise<void> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    const pending = [...this.pendingUsage.values()];
+    this.pendingUsage.clear();
+    for (const p of pending) await this.repo.addUsage(p.grantId, p.day, p.rows, p.requests);
+  }
+
+  private forgetGrants(): void {
+    this.grantCache.clear();
   }
 }
