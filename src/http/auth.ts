@@ -21,7 +21,13 @@ export function readCookie(req: FastifyRequest, name: string): string | null {
   if (!header) return null;
   for (const part of header.split(';')) {
     const i = part.indexOf('=');
-    if (i > 0 && part.slice(0, i).trim() === name) return decodeURIComponent(part.slice(i + 1).trim());
+    if (i > 0 && part.slice(0, i).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(i + 1).trim());
+      } catch {
+        return part.slice(i + 1).trim();
+      }
+    }
   }
   return null;
 }
@@ -48,11 +54,21 @@ export function registerAuth(
   app.decorateRequest('actor', null as never);
   app.addHook('onRequest', async (req, reply) => {
     await resolveActor(req, reply);
-    // Anonymous visitors are limited per IP address, systems per token; signed-in staff are not.
+    // Anonymous visitors are limited per IP address, systems per token, registered members of the public per
+    // account (as strictly as anonymous visitors); government staff are not.
     const a = req.actor;
-    const wait = !deps.limits ? 0 : a.kind === 'anonymous' ? deps.limits.anonymous.hit(`ip:${req.ip}`) : a.kind === 'system' ? deps.limits.token.hit(`token:${a.id}`) : 0;
+    const l = deps.limits;
+    const wait = !l ? 0
+      : a.kind === 'anonymous' ? l.anonymous.hit(`ip:${req.ip}`)
+        : a.kind === 'system' ? l.token.hit(`token:${a.id}`)
+          : a.kind === 'person' && a.role === 'public' ? Math.max(l.anonymous.hit(`user:${a.id}`), l.anonymous.hit(`ip:${req.ip}`)) : 0;
     if (wait > 0) throw new AppError('TOO_MANY_REQUESTS', { who: a.kind === 'anonymous' ? `address ${req.ip}` : `token ${a.id}`, retryAfter: wait }, { retryAfterSeconds: wait });
   });
+
+  function throttleFailure(req: FastifyRequest): void {
+    const wait = deps.limits?.anonymous.hit(`ip:${req.ip}`) ?? 0;
+    if (wait > 0) throw new AppError('TOO_MANY_REQUESTS', { who: `address ${req.ip}`, retryAfter: wait }, { retryAfterSeconds: wait });
+  }
 
   async function resolveActor(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     req.actor = ANONYMOUS;
@@ -68,6 +84,9 @@ export function registerAuth(
       try {
         req.actor = await deps.identity.tokenActor(token);
       } catch (e) {
+        // Failed credentials count against the address's limit, so guessing tokens is throttled and cannot flood
+        // the audit trail.
+        throttleFailure(req);
         if (e instanceof AppError) await deps.access.recordAuthFailure(e.code, { path: req.url.split('?')[0], ip: req.ip });
         throw e;
       }
@@ -81,6 +100,7 @@ export function registerAuth(
     } catch (e) {
       setSessionCookie(reply, null, { secure: deps.secureCookies });
       if (req.url.startsWith('/api/v1/auth/')) return;
+      throttleFailure(req);
       throw e;
     }
     if (!SAFE_METHODS.has(req.method)) {

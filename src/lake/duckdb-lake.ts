@@ -351,10 +351,10 @@ export class DuckDbLake implements Lake {
    * Sort keys with a unique tie-breaker appended: the primary key, or the physical row id. With no sort asked
    * for, the order is the table's own (insertion) order, keyed by row id: pages then stream without a sort.
    */
-  private fullSort(spec: LakeTableSpec, sort: SortKey[]): SortKey[] {
+  private fullSort(spec: LakeTableSpec, sort: SortKey[], byRow = false): SortKey[] {
     if (!sort.length) return [{ field: '_rid', desc: false }];
     const keys = [...sort];
-    const tie = spec.primaryKey.length ? spec.primaryKey : ['_rid'];
+    const tie = spec.primaryKey.length && !byRow ? spec.primaryKey : ['_rid'];
     for (const k of tie) if (!keys.some((s) => s.field === k)) keys.push({ field: k, desc: false });
     return keys;
   }
@@ -366,7 +366,7 @@ export class DuckDbLake implements Lake {
 
   async select(spec: LakeTableSpec, plan: SelectPlan): Promise<SelectResult> {
     const t = tableName(spec.code);
-    const keys = this.fullSort(spec, plan.sort);
+    const keys = this.fullSort(spec, plan.sort, plan.tieBreakByRow);
     const fieldMap = new Map(spec.fields.map((f) => [f.name, f]));
     return this.readers.use(async (c) => {
       const params = new Params();
@@ -415,7 +415,7 @@ export class DuckDbLake implements Lake {
 
   async *export(spec: LakeTableSpec, plan: SelectPlan, format: ExportFormat): AsyncIterable<Uint8Array> {
     const t = tableName(spec.code);
-    const keys = this.fullSort(spec, plan.sort);
+    const keys = this.fullSort(spec, plan.sort, plan.tieBreakByRow);
     const params = new Params();
     const where = this.compileWhere(spec, plan, params);
     const fieldSpecs = plan.fields.map((n) => spec.fields.find((f) => f.name === n) as FieldSpec);

@@ -76,6 +76,8 @@ export interface SelectPlan {
   offset: number;
   after: Literal[] | null;
   total: 'exact' | 'estimate' | 'none';
+  /** Break sort ties by the physical row instead of the key (when the reader may not see the key in clear). */
+  tieBreakByRow?: boolean;
 }
 
 /** One page of records with the keyset values of its last row. */

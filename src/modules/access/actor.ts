@@ -16,7 +16,7 @@ export const TOKEN_SCOPES: readonly TokenScope[] = ['ingest', 'read'];
  */
 export type Actor =
   | { kind: 'person'; id: string; name: string; orgCode: string; role: Role }
-  | { kind: 'system'; id: string; name: string; orgCode: string; systemCode: string; scopes: TokenScope[] }
+  | { kind: 'system'; id: string; name: string; orgCode: string; systemCode: string; scopes: TokenScope[]; registrant?: boolean }
   | { kind: 'platform'; id: string; name: string; orgCode: null }
   | { kind: 'anonymous'; id: 'anonymous'; name: ''; orgCode: null };
 

@@ -30,6 +30,8 @@ export function allowed(actor: Actor, permission: Permission, org: string | null
   if (actor.kind === 'platform') return true;
   const own = org !== null && actor.orgCode === org;
   if (actor.kind === 'system') {
+    // An application of a registered person or enterprise reads its granted data and nothing of the hub.
+    if (actor.registrant) return false;
     switch (permission) {
       case 'catalogue.read':
         return true;

@@ -39,7 +39,8 @@ export async function ckanRoutes(app: FastifyInstance, opts: { ckan: CkanService
     const name = req.params.action;
     const body = req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? (req.body as Record<string, unknown>) : {};
     const params = { ...(req.query as Record<string, unknown>), ...body };
-    const result = await opts.ckan.action(name, params, { actor: req.actor, base: baseUrl(req) });
+    const caller = req.actor.kind === 'anonymous' ? `ip:${req.ip}` : `${req.actor.kind}:${req.actor.id}`;
+    const result = await opts.ckan.action(name, params, { actor: req.actor, base: baseUrl(req), caller });
     if (name === 'datastore_search' && (params.records_format === 'csv' || params.records_format === 'tsv')) reply.header('x-records-format', String(params.records_format));
     return reply.send({ help: help(req, name), success: true, result });
   };

@@ -7,7 +7,7 @@ import type { OrganisationService } from '../organisations/service.ts';
 import type { QueryService, RecordsQuery } from '../query/service.ts';
 import type { SqlSandbox } from './sql.ts';
 import { orgId, orgName, packageId, packageName, resourceId } from './ids.ts';
-import { DOWNLOADS, LICENSE, ckanType, groupDict, groupName, organizationDict, packageDict, resources } from './package.ts';
+import { DOWNLOADS, LICENSE, ckanType, groupDict, groupName, organizationDict, packageDict, publishedFields, resources } from './package.ts';
 
 /** A CKAN-style failure: the __type CKAN uses, an HTTP status, a message and, for validation, per-field errors. */
 export class CkanError extends Error {
@@ -30,6 +30,8 @@ type Params = Record<string, unknown>;
 export interface CkanContext {
   actor: Actor;
   base: string;
+  /** Who is calling, for per-caller limits: the account or token, else the address. */
+  caller: string;
 }
 
 function str(p: Params, k: string): string | undefined {
@@ -226,7 +228,7 @@ export class CkanService {
         case 'timely': return [String(isTimely(d, now))];
       }
     };
-    const text = (d: Dataset) => [d.name, d.nameEn, d.summary, d.code, d.orgName, ...d.tags, ...d.fields.map((f) => f.label)].join(' ').toLowerCase();
+    const text = (d: Dataset) => [d.name, d.nameEn, d.summary, d.code, d.orgName, ...d.tags, ...publishedFields(d).map((f) => f.label)].join(' ').toLowerCase();
     const scored: { d: Dataset; score: number }[] = [];
     for (const d of await this.published()) {
       if (!conds.every(([k, v]) => values(d, k).some((x) => x.toLowerCase() === v.toLowerCase()))) continue;
@@ -364,14 +366,14 @@ export class CkanService {
     const format = str(p, 'records_format') ?? 'objects';
     if (!['objects', 'lists', 'csv', 'tsv'].includes(format)) throw invalid('records_format', 'Value must be one of: objects, lists, csv, tsv');
     const { rq, limit, offset } = this.recordsQuery(d, p);
-    const access = await this.query.accessOf(ctx.actor, d.code);
     const byName = new Map(d.fields.map((f) => [f.name, f]));
-    const visible = access.fields.map((f) => f.name);
-    const names = rq.fields ? rq.fields.split(',') : visible;
-    const fields = names.map((n) => ({ id: n, type: access.fields.find((f) => f.name === n)?.shown !== 'clear' ? 'text' : n === '_seq' ? 'int8' : n === '_at' ? 'timestamp' : ckanType(byName.get(n)!) }));
-    const r = limit === 0 ? { items: [], total: null as number | null, totalExact: true, nextCursor: null as string | null } : await this.query.records(ctx.actor, d.code, rq);
-    let total = r.total;
-    if (limit === 0 && rq.total === 'exact') total = (await this.query.records(ctx.actor, d.code, { ...rq, limit: 1, fields: visible[0] ?? '_seq' })).total;
+    // One decision and one audit entry per call: limit=0 still reads (one row) to learn the fields and the total.
+    const page = await this.query.records(ctx.actor, d.code, limit === 0 ? { ...rq, limit: 1, cursor: undefined } : rq);
+    const r = limit === 0 ? { ...page, items: [], nextCursor: null } : page;
+    const shown = new Map(page.view.fields.map((f) => [f.name, f.shown]));
+    const names = rq.fields ? rq.fields.split(',') : page.view.fields.map((f) => f.name);
+    const fields = names.map((n) => ({ id: n, type: n === '_seq' ? 'int8' : n === '_at' ? 'timestamp' : shown.get(n) !== 'clear' ? 'text' : ckanType(byName.get(n)!) }));
+    const total = r.total;
     const cell = (v: unknown) => (v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
     const records =
       format === 'objects' ? r.items
@@ -400,12 +402,11 @@ export class CkanService {
 
   private async datastoreInfo(p: Params, ctx: CkanContext) {
     const { d } = await this.findResource(str(p, 'id') ?? str(p, 'resource_id'), 'id');
-    const access = await this.query.accessOf(ctx.actor, d.code);
     const byName = new Map(d.fields.map((f) => [f.name, f]));
-    const count = (await this.query.records(ctx.actor, d.code, { limit: 1, total: 'exact', fields: access.fields[0]?.name ?? '_seq' })).total;
+    const page = await this.query.records(ctx.actor, d.code, { limit: 1, total: 'exact', fields: '_seq' });
     return {
-      meta: { id: resourceId(d.code, 'datastore'), aliases: [d.code], count, table_type: 'BASE TABLE' },
-      fields: access.fields.map((f) => {
+      meta: { id: resourceId(d.code, 'datastore'), aliases: [d.code], count: page.total, table_type: 'BASE TABLE' },
+      fields: page.view.fields.map((f) => {
         const spec = byName.get(f.name)!;
         return { id: f.name, type: f.shown === 'clear' ? ckanType(spec) : 'text', info: { label: spec.label, notes: f.shown === 'clear' ? '' : `masked (${f.shown})`, type_override: '' } };
       }),
@@ -415,7 +416,7 @@ export class CkanService {
   private async datastoreSearchSql(p: Params, ctx: CkanContext) {
     const sql = str(p, 'sql');
     if (!sql) throw invalid('sql', 'Missing value');
-    const r = await this.sandbox.run(ctx.actor, sql);
+    const r = await this.sandbox.run(ctx.actor, sql, ctx.caller);
     return { sql, records_format: 'objects', fields: r.fields, records: r.rows, ...(r.truncated ? { records_truncated: true } : {}) };
   }
 }

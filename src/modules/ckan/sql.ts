@@ -21,7 +21,24 @@ export class SqlSandbox {
     private readonly limits: { timeoutMs: number; maxRows: number },
   ) {}
 
-  async run(actor: Actor, sql: string): Promise<SandboxResult> {
+  private readonly inFlight = new Set<string>();
+
+  /**
+   * Runs a query for a caller (an address or an account): one query at a time per caller, and at most four
+   * running or waiting in all, so a few slow queries cannot starve everyone else.
+   */
+  async run(actor: Actor, sql: string, caller = actor.id): Promise<SandboxResult> {
+    if (this.inFlight.has(caller)) throw new AppError('TOO_MANY_REQUESTS', { who: caller, retryAfter: 1 }, { retryAfterSeconds: 1 });
+    if (this.inFlight.size >= 4) throw new AppError('TOO_MANY_REQUESTS', { who: 'all callers of datastore_search_sql', retryAfter: 2 }, { retryAfterSeconds: 2 });
+    this.inFlight.add(caller);
+    try {
+      return await this.runOne(actor, sql);
+    } finally {
+      this.inFlight.delete(caller);
+    }
+  }
+
+  private async runOne(actor: Actor, sql: string): Promise<SandboxResult> {
     const open = (await this.catalogue.all()).filter((d) => d.openType === 'open');
     const tables = open.flatMap((d) => {
       const spec = { ...d, fields: [...d.fields, ...SYSTEM_FIELDS] };

@@ -26,11 +26,20 @@ export class IdentityRepository {
     await this.store.db.updateTable('users').set(patch).where('id', '=', id).execute();
   }
 
-  /** Counts a failed sign-in atomically and returns the new count. */
-  async countFailure(id: string): Promise<number> {
-    await this.store.db.updateTable('users').set((eb) => ({ failed_logins: eb('failed_logins', '+', 1) })).where('id', '=', id).execute();
-    const r = await this.store.db.selectFrom('users').select('failed_logins').where('id', '=', id).executeTakeFirstOrThrow();
-    return Number(r.failed_logins);
+  /**
+   * Counts one sign-in attempt atomically, unless the account is locked; returns the attempts in a row so far, or
+   * null when it is locked. A successful sign-in resets the count.
+   */
+  async claimAttempt(id: string, now: string): Promise<number | null> {
+    const r = await this.store.db
+      .updateTable('users')
+      .set((eb) => ({ failed_logins: eb('failed_logins', '+', 1) }))
+      .where('id', '=', id)
+      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) !== 1) return null;
+    const u = await this.store.db.selectFrom('users').select('failed_logins').where('id', '=', id).executeTakeFirstOrThrow();
+    return Number(u.failed_logins);
   }
 
   async insertSession(s: { id_hash: string; user_id: string; created_at: string; expires_at: string; last_seen_at: string }) {
@@ -66,7 +75,13 @@ export class IdentityRepository {
   }
 
   token(id: string) {
-    return this.store.db.selectFrom('app_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+    return this.store.db
+      .selectFrom('app_tokens as t')
+      .innerJoin('organisations as o', 'o.code', 't.org_code')
+      .selectAll('t')
+      .select('o.kind as org_kind')
+      .where('t.id', '=', id)
+      .executeTakeFirst();
   }
 
   listTokens(opts: { orgCode: string | null; systemCode: string | null }) {

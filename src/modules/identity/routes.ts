@@ -2,7 +2,7 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import { AppError, fail } from '../../errors.ts';
 import { authErrors } from '../../http/schemas.ts';
 import { readCookie, setSessionCookie, SESSION_COOKIE } from '../../http/auth.ts';
-import { ROLES, TOKEN_SCOPES, type Role, type TokenScope } from '../access/actor.ts';
+import { ROLES, TOKEN_SCOPES, type Actor, type Role, type TokenScope } from '../access/actor.ts';
 import type { AccessService } from '../access/service.ts';
 import type { IdentityService } from './service.ts';
 
@@ -50,6 +50,12 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityServi
       at: new Date().toISOString(), actorKind: who ? 'person' : 'anonymous', actorId: who?.id ?? 'anonymous', orgCode: who?.orgCode ?? null, action, datasetCode: null,
       fields: null, filter: null, grantId: null, purpose: null, rowCount: null, result, detail: { actorName: who?.name ?? null, ...detail },
     });
+  /** Administration of accounts and tokens is audited too. */
+  const admin = (by: Actor, action: string, detail: Record<string, unknown>) =>
+    access.record({
+      at: new Date().toISOString(), actorKind: by.kind, actorId: by.id, orgCode: by.orgCode, action, datasetCode: null, fields: null, filter: null,
+      grantId: null, purpose: null, rowCount: null, result: 'allowed', detail: { actorName: by.name, ...detail },
+    });
 
   app.post('/auth/login', {
     schema: {
@@ -89,7 +95,14 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityServi
       response: { 204: Type.Null(), ...authErrors },
     },
   }, async (req, reply) => {
-    await identity.changePassword(req.actor, readCookie(req, SESSION_COOKIE), req.body.current, req.body.password);
+    const who = req.actor.kind === 'person' ? req.actor : null;
+    try {
+      await identity.changePassword(req.actor, readCookie(req, SESSION_COOKIE), req.body.current, req.body.password);
+    } catch (e) {
+      if (e instanceof AppError) await audit('auth.password', 'denied', who, { code: e.code, ip: req.ip });
+      throw e;
+    }
+    await audit('auth.password', 'allowed', who, { ip: req.ip });
     return reply.code(204).send(null);
   });
 
@@ -121,7 +134,11 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityServi
       }),
       response: { 201: User, ...authErrors },
     },
-  }, async (req, reply) => reply.code(201).send(await identity.createUser(req.actor, { ...req.body, role: req.body.role as Role })));
+  }, async (req, reply) => {
+    const u = await identity.createUser(req.actor, { ...req.body, role: req.body.role as Role });
+    await admin(req.actor, 'user.create', { userId: u.id, username: u.username, orgCode: u.orgCode, role: u.role });
+    return reply.code(201).send(u);
+  });
 
   app.patch('/users/:id', {
     schema: {
@@ -131,7 +148,11 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityServi
       body: Type.Object({ disabled: Type.Boolean() }),
       response: { 200: User, ...authErrors },
     },
-  }, async (req) => identity.setDisabled(req.actor, req.params.id, req.body.disabled));
+  }, async (req) => {
+    const u = await identity.setDisabled(req.actor, req.params.id, req.body.disabled);
+    await admin(req.actor, req.body.disabled ? 'user.disable' : 'user.enable', { userId: u.id, username: u.username });
+    return u;
+  });
 
   app.get('/tokens', {
     schema: {
@@ -157,12 +178,17 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ identity: IdentityServi
         ...authErrors,
       },
     },
-  }, async (req, reply) => reply.code(201).send(await identity.issueToken(req.actor, { ...req.body, scopes: req.body.scopes as TokenScope[] })));
+  }, async (req, reply) => {
+    const t = await identity.issueToken(req.actor, { ...req.body, scopes: req.body.scopes as TokenScope[] });
+    await admin(req.actor, 'token.issue', { tokenId: t.id, systemCode: t.systemCode, scopes: t.scopes, expiresAt: t.expiresAt });
+    return reply.code(201).send(t);
+  });
 
   app.delete('/tokens/:id', {
     schema: { tags: ['identity'], summary: 'Revoke an application token (effective on its next use)', params: Type.Object({ id: Type.String({ maxLength: 40 }) }), response: { 204: Type.Null(), ...authErrors } },
   }, async (req, reply) => {
     await identity.revokeToken(req.actor, req.params.id);
+    await admin(req.actor, 'token.revoke', { tokenId: req.params.id });
     return reply.code(204).send(null);
   });
 };

@@ -51,6 +51,8 @@ export const DEFAULT_SIGN_IN: SignInPolicy = { maxFailures: 5, lockSeconds: 15 *
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const USERNAME = /^[a-z][a-z0-9._-]{2,39}$/;
+/** Roles only platform admins manage. */
+const PLATFORM_ROLES = new Set(['platform_admin', 'auditor']);
 /** A stored hash no password matches, checked when the user does not exist so timing does not tell. */
 let decoyHash: Promise<string> | null = null;
 
@@ -77,20 +79,28 @@ export class PasswordProvider implements IdentityProvider {
       await verifyPassword(password, await decoyHash);
       fail('BAD_CREDENTIALS');
     }
-    if (u.locked_until && new Date(u.locked_until) > now) {
-      fail('ACCOUNT_LOCKED', { until: u.locked_until }, { retryAfterSeconds: Math.ceil((new Date(u.locked_until).getTime() - now.getTime()) / 1000) });
+    // Each attempt is claimed atomically before the slow check, so parallel guesses cannot outrun the lock: an
+    // attempt past the limit is refused unchecked, and the one that reaches it locks the account.
+    const n = await this.repo.claimAttempt(u.id, now.toISOString());
+    if (n === null || n > this.policy.maxFailures) {
+      const locked = n === null ? (await this.repo.userById(u.id))?.locked_until ?? now.toISOString() : await this.lock(u.id, now);
+      fail('ACCOUNT_LOCKED', { until: locked }, { retryAfterSeconds: Math.max(1, Math.ceil((new Date(locked).getTime() - now.getTime()) / 1000)) });
     }
-    if (!(await verifyPassword(password, u.password_hash))) {
-      const n = await this.repo.countFailure(u.id);
+    if (!(await verifyPassword(password, u.password_hash)) || u.disabled) {
       if (n >= this.policy.maxFailures) {
-        const until = new Date(now.getTime() + this.policy.lockSeconds * 1000).toISOString();
-        await this.repo.updateUser(u.id, { locked_until: until, failed_logins: 0 });
+        const until = await this.lock(u.id, now);
         fail('ACCOUNT_LOCKED', { until }, { retryAfterSeconds: this.policy.lockSeconds });
       }
       fail('BAD_CREDENTIALS');
     }
-    if (u.disabled) fail('BAD_CREDENTIALS');
+    await this.repo.updateUser(u.id, { failed_logins: 0 });
     return { userId: u.id };
+  }
+
+  private async lock(id: string, now: Date): Promise<string> {
+    const until = new Date(now.getTime() + this.policy.lockSeconds * 1000).toISOString();
+    await this.repo.updateUser(id, { locked_until: until, failed_logins: 0 });
+    return until;
   }
 }
 
@@ -131,14 +141,18 @@ export class IdentityService {
   async listUsers(by: Actor): Promise<UserView[]> {
     if (by.kind === 'anonymous') fail('AUTH_REQUIRED');
     if (by.kind === 'platform' || (by.kind === 'person' && by.role === 'platform_admin')) return (await this.repo.listUsers(null)).map(toView);
-    if (by.kind === 'person' && allowed(by, 'users.manage', by.orgCode)) return (await this.repo.listUsers(by.orgCode)).map(toView);
+    if (by.kind === 'person' && allowed(by, 'users.manage', by.orgCode)) {
+      return (await this.repo.listUsers(by.orgCode)).filter((u) => !PLATFORM_ROLES.has(u.role)).map(toView);
+    }
     return fail('FORBIDDEN', { reason: 'managing accounts needs the organisation admin or platform admin role' });
   }
 
   /** Enables or disables an account; disabling ends its sessions at once. */
   async setDisabled(by: Actor, userId: string, disabled: boolean): Promise<UserView> {
     const u = await this.repo.userById(userId);
-    if (!u || !allowed(by, 'users.manage', u.org_code)) return fail('USER_NOT_FOUND', { id: userId });
+    const platformCaller = by.kind === 'platform' || (by.kind === 'person' && by.role === 'platform_admin');
+    // Organisation admins manage their organisation's people, not the platform's admins and auditors who sit in it.
+    if (!u || !allowed(by, 'users.manage', u.org_code) || (PLATFORM_ROLES.has(u.role) && !platformCaller)) return fail('USER_NOT_FOUND', { id: userId });
     await this.repo.updateUser(u.id, { disabled: disabled ? 1 : 0, ...(disabled ? {} : { locked_until: null, failed_logins: 0 }) });
     if (disabled) await this.repo.deleteSessionsOf(u.id);
     return toView({ ...u, disabled: disabled ? 1 : 0 });
@@ -161,7 +175,9 @@ export class IdentityService {
   async changePassword(by: Actor, session: string | null, current: string, next: string): Promise<void> {
     if (by.kind !== 'person') return fail(by.kind === 'anonymous' ? 'AUTH_REQUIRED' : 'FORBIDDEN', { reason: 'only a signed-in person has a password' });
     const u = await this.repo.userById(by.id);
-    if (!u || !(await verifyPassword(current, u.password_hash))) return fail('BAD_CREDENTIALS');
+    if (!u) return fail('BAD_CREDENTIALS');
+    // The current password is checked like a sign-in: wrong guesses count towards the lockout.
+    await this.provider.authenticate({ username: u.username, password: current });
     const problem = passwordProblem(next);
     if (problem) fail('VALIDATION_FAILED', { reason: problem });
     if (next === current) fail('VALIDATION_FAILED', { reason: 'the new password must differ from the current one' });
@@ -244,6 +260,9 @@ export class IdentityService {
       this.touched.set(t.id, now);
       await this.repo.touchToken(t.id, new Date(now).toISOString());
     }
-    return { kind: 'system', id: t.id, name: t.system_code, orgCode: t.org_code, systemCode: t.system_code, scopes: JSON.parse(t.scopes) as TokenScope[] };
+    return {
+      kind: 'system', id: t.id, name: t.system_code, orgCode: t.org_code, systemCode: t.system_code, scopes: JSON.parse(t.scopes) as TokenScope[],
+      registrant: t.org_kind === 'enterprise' || t.org_kind === 'person',
+    };
   }
 }

@@ -79,8 +79,9 @@ export class OpenPlanService {
     const items = rows.map((r) => {
       const ds = r.dataset_code ? datasets.get(r.dataset_code) : undefined;
       return {
-        id: r.id, year: Number(r.year), title: r.title, orgCode: r.org_code, orgName: orgs.get(r.org_code)?.name ?? r.org_code, datasetCode: r.dataset_code,
-        datasetName: ds?.name ?? null, openType: r.open_type, dueOn: r.due_on, note: r.note, status: OpenPlanService.status(r, ds, now),
+        // A dataset not yet opened is not named: the plan is public, the closed catalogue is not.
+        id: r.id, year: Number(r.year), title: r.title, orgCode: r.org_code, orgName: orgs.get(r.org_code)?.name ?? r.org_code,
+        datasetCode: ds && ds.openType !== 'closed' ? ds.code : null, datasetName: ds && ds.openType !== 'closed' ? ds.name : null, openType: r.open_type, dueOn: r.due_on, note: r.note, status: OpenPlanService.status(r, ds, now),
         openedAt: ds && ds.openType !== 'closed' && ds.validRecords > 0 ? ds.createdAt : null,
       };
     });

@@ -49,7 +49,10 @@ export const queryRoutes: FastifyPluginAsyncTypebox<{ query: QueryService; maxPa
     },
   }, async (req, reply) => {
     const { format, ...q } = req.query;
-    if (format === 'json') return query.records(req.actor, req.params.code, q);
+    if (format === 'json') {
+      const { view: _view, ...page } = await query.records(req.actor, req.params.code, q);
+      return page;
+    }
     const fmt = format as keyof typeof CONTENT_TYPES;
     const { dataset, stream } = await query.export(req.actor, req.params.code, { ...q, limit: req.query.limit }, fmt);
     const ext = fmt === 'ndjson' ? 'ndjson' : fmt;

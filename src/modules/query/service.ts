@@ -44,6 +44,21 @@ function scoped(filter: Filter | null, view: DataView): Filter | null {
   return filter ? { op: 'and', args: [view.scope, filter] } : view.scope;
 }
 
+/** What a view shows, for callers that describe it (CKAN field lists, the /access route). */
+function describeView(ds: Dataset, view: DataView) {
+  const g = view.grant;
+  return {
+    dataset: ds.code,
+    basis: view.basis,
+    fields: view.fields.map((f) => ({ name: f.name, label: f.label, shown: view.masks[f.name] ? view.masks[f.name].kind : 'clear' })),
+    withheld: [...view.withheld],
+    rowScope: g?.row_scope ?? null,
+    grant: g
+      ? { id: g.id, purpose: g.purpose, expiresAt: g.expires_at, rowsPerDay: g.rows_per_day === null ? null : Number(g.rows_per_day), requestsPerMinute: g.requests_per_minute === null ? null : Number(g.requests_per_minute), consumerSystem: g.consumer_system }
+      : null,
+  };
+}
+
 /**
  * Reads of dataset records — filtered pages, exports, aggregates and the change feed — always through the
  * reader's data view: withheld fields absent, masked fields masked and unusable in filters, sorts and groups,
@@ -119,6 +134,8 @@ export class QueryService {
         offset: after ? 0 : offset,
         after,
         total: opts.forExport ? 'none' : total,
+        // Ties broken by a masked or withheld key would reveal the clear key's order.
+        tieBreakByRow: ds.primaryKey.some((k) => !view.clear.has(k)),
       },
       fingerprint,
     };
@@ -130,18 +147,7 @@ export class QueryService {
    */
   async accessOf(actor: Actor, code: string) {
     const ds = await this.catalogue.get(code);
-    const view = await this.access.view(actor, ds);
-    const g = view.grant;
-    return {
-      dataset: ds.code,
-      basis: view.basis,
-      fields: view.fields.map((f) => ({ name: f.name, label: f.label, shown: view.masks[f.name] ? view.masks[f.name].kind : 'clear' })),
-      withheld: [...view.withheld],
-      rowScope: g?.row_scope ?? null,
-      grant: g
-        ? { id: g.id, purpose: g.purpose, expiresAt: g.expires_at, rowsPerDay: g.rows_per_day === null ? null : Number(g.rows_per_day), requestsPerMinute: g.requests_per_minute === null ? null : Number(g.requests_per_minute), consumerSystem: g.consumer_system }
-        : null,
-    };
+    return this.access.read(actor, ds, { action: 'records.access' }, 1, async (view) => ({ value: describeView(ds, view), rows: null }));
   }
 
   /** One page of records with a sealed cursor for the next. */
@@ -152,7 +158,10 @@ export class QueryService {
       const { plan, fingerprint } = this.plan(ds, view, q, { forExport: false, rowsLeft });
       const r = await this.lake.select(stored(ds), plan);
       return {
-        value: { items: r.rows, total: r.total, totalExact: r.totalExact, nextCursor: r.last ? this.access.seal({ f: fingerprint, k: r.last }) : null },
+        value: {
+          items: r.rows, total: r.total, totalExact: r.totalExact, nextCursor: r.last ? this.access.seal({ f: fingerprint, k: r.last }) : null,
+          view: describeView(ds, view),
+        },
         rows: r.rows.length,
       };
     });
