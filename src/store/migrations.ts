@@ -265,4 +265,10 @@ export const MIGRATIONS: Record<string, Migration> = {
       await db.schema.alterTable('audit_checkpoints').addColumn('frontier', 'text').execute();
     },
   },
+  '0006_application_commitment': {
+    async up(db: Kysely<unknown>) {
+      // A portal applicant's data-security commitment (数据安全承诺), kept apart from the purpose.
+      await db.schema.alterTable('share_requests').addColumn('commitment', 'text').execute();
+    },
+  },
 };

@@ -172,6 +172,7 @@ export interface ShareRequestTable {
   consumer_system: string;
   requested_by: string;
   purpose: string;
+  commitment: string | null;
   fields: string;
   row_scope: string | null;
   duration_days: number;

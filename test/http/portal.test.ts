@@ -71,7 +71,9 @@ describe('open-data portal', () => {
     const applied = await me.inject({ method: 'POST', url: '/api/v1/portal/applications', payload: { dataset: ent, purpose: '企业信用研究', commitment: '仅用于研究，不外传，妥善保管数据。', durationDays: 30 } });
     expect(applied.statusCode).toBe(201);
     const appl = applied.json();
-    expect(appl).toMatchObject({ status: 'provider_review', shareType: 'open-conditional', providerOrg: 'SCJGJ' });
+    expect(appl).toMatchObject({ status: 'provider_review', shareType: 'open-conditional', providerOrg: 'SCJGJ', consumerName: '王小明', commitment: '仅用于研究，不外传，妥善保管数据。' });
+    const twice = await me.inject({ method: 'POST', url: '/api/v1/portal/applications', payload: { dataset: ent, purpose: '企业信用研究', commitment: '仅用于研究，不外传，妥善保管数据。', durationDays: 30 } });
+    expect([twice.statusCode, twice.json().error.code]).toEqual([409, 'BAD_TRANSITION']);
     expect((await me.inject({ method: 'POST', url: `/api/v1/portal/applications/${appl.id}/token` })).json().error.code).toBe('BAD_TRANSITION');
     const owner = as(app, { cookie: (await signIn(app, 'SCJGJ', 'data_steward')).cookie });
     const decided = await owner.inject({ method: 'POST', url: `/api/v1/share-requests/${appl.id}/decide`, payload: { approve: true, rowsPerDay: 1000, requestsPerMinute: 100 } });
@@ -91,6 +93,10 @@ describe('open-data portal', () => {
     // It reads nothing else that is not open.
     const other = (await app.platform.catalogue.all()).find((d) => d.openType === 'closed')!;
     expect((await app.inject({ url: `/api/v1/datasets/${other.code}/records?limit=1`, headers: { 'x-app-token': t2.token } })).json().error.code).toBe('NO_GRANT');
+    // A revoked grant shows on the application.
+    await owner.inject({ method: 'POST', url: `/api/v1/grants/${decided.json().grantId}/revoke`, payload: { reason: '测试撤销' } });
+    const revoked = (await me.inject({ url: '/api/v1/portal/applications' })).json().items.find((x: { id: string }) => x.id === appl.id);
+    expect(revoked.grant).toMatchObject({ status: 'revoked', revokeReason: '测试撤销' });
     // And the access is in the audit trail, under the grant and the application's purpose.
     const entries = await app.platform.audit.search({ dataset: ent, limit: 20 });
     expect(entries.find((e) => e.grantId === decided.json().grantId && e.result === 'allowed')?.purpose).toContain('企业信用研究');

@@ -97,14 +97,20 @@ export class SharingService {
     return this.repo.calendar();
   }
 
-  private view(r: RequestRow, ds: Dataset | null, now = new Date()) {
+  /** A request as the API shows it, with the organisations' names and, once granted, the grant's state. */
+  private async view(r: RequestRow, now = new Date()) {
+    const ds = await this.catalogue.get(r.dataset_code).catch(() => null);
     const due = r.step_due_at ? new Date(r.step_due_at) : null;
+    const name = async (code: string) => (await this.orgs.findOrganisation(code))?.name ?? code;
+    const g = r.grant_id ? await this.repo.grant(r.grant_id) : undefined;
     return {
-      id: r.id, datasetCode: r.dataset_code, datasetName: ds?.name ?? r.dataset_code, providerOrg: r.provider_org, consumerOrg: r.consumer_org,
-      consumerSystem: r.consumer_system, requestedBy: r.requested_by, purpose: r.purpose, fields: JSON.parse(r.fields) as string[], rowScope: r.row_scope,
-      durationDays: Number(r.duration_days), shareType: r.share_type, status: r.status as RequestStatus, stepStartedAt: r.step_started_at,
-      stepDueAt: r.step_due_at, workingDaysLeft: due ? this.calendar.workingDaysLeft(now, due) : null, overdue: due ? now > due : false,
-      refusalReason: r.refusal_reason, grantId: r.grant_id, createdAt: r.created_at, updatedAt: r.updated_at,
+      id: r.id, datasetCode: r.dataset_code, datasetName: ds?.name ?? r.dataset_code, providerOrg: r.provider_org, providerName: await name(r.provider_org),
+      consumerOrg: r.consumer_org, consumerName: await name(r.consumer_org), consumerSystem: r.consumer_system, requestedBy: r.requested_by, purpose: r.purpose,
+      commitment: r.commitment, fields: JSON.parse(r.fields) as string[], rowScope: r.row_scope, durationDays: Number(r.duration_days), shareType: r.share_type,
+      status: r.status as RequestStatus, stepStartedAt: r.step_started_at, stepDueAt: r.step_due_at, workingDaysLeft: due ? this.calendar.workingDaysLeft(now, due) : null,
+      overdue: due ? now > due : false, refusalReason: r.refusal_reason, grantId: r.grant_id,
+      grant: g ? { id: g.id, status: grantView(g, now).status, expiresAt: g.expires_at, revokedAt: g.revoked_at, revokeReason: g.revoke_reason } : null,
+      createdAt: r.created_at, updatedAt: r.updated_at,
     };
   }
 
@@ -145,7 +151,7 @@ export class SharingService {
     const at = now.toISOString();
     const row: RequestRow = {
       id: `SR-${randomBytes(6).toString('hex')}`, dataset_code: ds.code, provider_org: ds.orgCode, consumer_org: system.org_code, consumer_system: system.code,
-      requested_by: actorLabel(by), purpose, fields: JSON.stringify(fields), row_scope: scope, duration_days: input.durationDays, share_type: ds.shareType,
+      requested_by: actorLabel(by), purpose, commitment: null, fields: JSON.stringify(fields), row_scope: scope, duration_days: input.durationDays, share_type: ds.shareType,
       status: 'platform_review', step_started_at: at, step_due_at: this.calendar.dueAfter(now, STEP_DAYS.platform_review as number).toISOString(),
       refusal_reason: null, grant_id: null, created_at: at, updated_at: at,
     };
@@ -176,6 +182,8 @@ export class SharingService {
     if (!Number.isInteger(input.durationDays) || input.durationDays < 1 || input.durationDays > 366) fail('VALIDATION_FAILED', { reason: 'duration is 1 to 366 days' });
     const fields = [...new Set(input.fields)];
     this.checkTerms(ds, fields, null);
+    const open = await this.repo.listRequests({ orgCode: by.orgCode, side: 'consumer', statuses: ['provider_review'], dataset: ds.code, limit: 1, offset: 0 });
+    if (open.length) fail('BAD_TRANSITION', { id: open[0].id, status: 'still under review', action: 'applied for again' });
     const id = `OA-${randomBytes(6).toString('hex')}`;
     const systemCode = `APP-${id.slice(3)}`;
     await this.orgs.createSystem({ code: systemCode, orgCode: by.orgCode, name: `${by.name} · ${ds.name}`, nameEn: 'Open-data application', cycle: 'yearly' });
@@ -183,7 +191,7 @@ export class SharingService {
     const at = now.toISOString();
     const row: RequestRow = {
       id, dataset_code: ds.code, provider_org: ds.orgCode, consumer_org: by.orgCode, consumer_system: systemCode, requested_by: actorLabel(by),
-      purpose: `${purpose}\n【数据安全承诺 commitment】${commitment}`, fields: JSON.stringify(fields), row_scope: null, duration_days: input.durationDays,
+      purpose, commitment, fields: JSON.stringify(fields), row_scope: null, duration_days: input.durationDays,
       share_type: 'open-conditional', status: 'provider_review', step_started_at: at, step_due_at: this.calendar.dueAfter(now, STEP_DAYS.provider_review as number).toISOString(),
       refusal_reason: null, grant_id: null, created_at: at, updated_at: at,
     };
@@ -336,9 +344,8 @@ export class SharingService {
   /** One request with its history and clock. */
   async get(by: Actor, id: string) {
     const r = await this.load(by, id, 'read');
-    const ds = await this.catalogue.get(r.dataset_code).catch(() => null);
     const events = (await this.repo.events(id)).map((e) => ({ n: Number(e.n), at: e.at, actor: e.actor, action: e.action, from: e.from_status, to: e.to_status, note: e.note }));
-    return { ...this.view(r, ds), events };
+    return { ...(await this.view(r)), events };
   }
 
   /** Requests the actor may see: platform admins and auditors all, others their organisation's (as consumer or provider). */
@@ -354,7 +361,7 @@ export class SharingService {
     const [rows, total] = await Promise.all([this.repo.listRequests({ ...filter, limit: q.limit, offset: q.offset }), this.repo.countRequests(filter)]);
     const now = new Date();
     const items = [];
-    for (const r of rows) items.push(this.view(r, await this.catalogue.get(r.dataset_code).catch(() => null), now));
+    for (const r of rows) items.push(await this.view(r, now));
     return { items, total };
   }
 

@@ -281,6 +281,13 @@ export interface ShareRequest {
   datasetCode: string;
   datasetName: string;
   providerOrg: string;
+  /** Names of the provider and consumer organisations (registered applicants included). */
+  providerName?: string;
+  consumerName?: string;
+  /** A portal applicant's data-security commitment. */
+  commitment?: string | null;
+  /** The grant's state once granted (revoked or expired grants show here). */
+  grant?: { id: string; status: string; expiresAt: string; revokedAt: string | null; revokeReason: string | null } | null;
   consumerOrg: string;
   consumerSystem: string;
   requestedBy: string;
