@@ -12,6 +12,11 @@ export interface Store {
   db: Kysely<StoreSchema>;
   /** Which engine is underneath, for the few places (diagnostics) that must say. */
   dialect: 'sqlite' | 'postgres';
+  /**
+   * The embedded SQLite handle, for the one hot path (the audit append, once per request) that runs a prepared
+   * statement directly; null on PostgreSQL.
+   */
+  sqlite: Database.Database | null;
   /** Closes connections. */
   close(): Promise<void>;
 }
@@ -23,6 +28,7 @@ pg.types.setTypeParser(20, (v) => Number(v));
 export async function openStore(opts: { dataDir: string; databaseUrl: string | null; schema?: string }): Promise<Store> {
   let db: Kysely<StoreSchema>;
   let dialect: Store['dialect'];
+  let raw: Database.Database | null = null;
   if (opts.databaseUrl) {
     const schema = opts.schema?.replace(/[^a-z0-9_]/gi, '');
     if (schema) {
@@ -50,6 +56,7 @@ export async function openStore(opts: { dataDir: string; databaseUrl: string | n
     sqlite.pragma('busy_timeout = 5000');
     db = new Kysely<StoreSchema>({ dialect: new SqliteDialect({ database: sqlite }) });
     dialect = 'sqlite';
+    raw = sqlite;
   }
   const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
   // With a named schema, the migrator must look for its own tables there, not in any schema of the database.
@@ -61,5 +68,5 @@ export async function openStore(opts: { dataDir: string; databaseUrl: string | n
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`Store migration ${failed} failed: ${(error as Error).message}`);
   }
-  return { db, dialect, close: () => db.destroy() };
+  return { db, dialect, sqlite: raw, close: () => db.destroy() };
 }

@@ -34,7 +34,22 @@ export class AuditRepository {
     return r ? { seq: Number(r.seq), hash: r.hash } : null;
   }
 
+  private prepared: import('better-sqlite3').Statement | null = null;
+
   async insert(e: AuditEntry): Promise<void> {
+    const row = {
+      seq: e.seq, at: e.at, actor_kind: e.actorKind, actor_id: e.actorId, org_code: e.orgCode, action: e.action, dataset_code: e.datasetCode,
+      fields: e.fields === null ? null : JSON.stringify(e.fields), filter: e.filter, grant_id: e.grantId, purpose: e.purpose,
+      row_count: e.rowCount, result: e.result, detail: e.detail === null ? null : JSON.stringify(e.detail), prev_hash: e.prevHash, hash: e.hash,
+    };
+    if (this.store.sqlite) {
+      // One append per request: on SQLite a statement prepared once, run directly.
+      this.prepared ??= this.store.sqlite.prepare(
+        `INSERT INTO audit_entries (${Object.keys(row).join(', ')}) VALUES (${Object.keys(row).map((k) => `@${k}`).join(', ')})`,
+      );
+      this.prepared.run(row);
+      return;
+    }
     await this.store.db
       .insertInto('audit_entries')
       .values({
