@@ -107,6 +107,11 @@ function retryAfterSeconds(err: ApiError): number | null {
   return Number.isFinite(n) && n >= 0 ? n : null;
 }
 
+/** `err` as an ApiError: itself when it is one, else a network error (no answer came). */
+export function asApiError(err: unknown): ApiError {
+  return err instanceof ApiError ? err : new ApiError(0, 'NETWORK', t('errors.network'));
+}
+
 /**
  * The error in the reader's language: codes with an entry under `apiErrors` in the message catalogue are
  * translated (with the wait in minutes or seconds where the server sent Retry-After), others keep the
