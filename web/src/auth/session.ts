@@ -52,10 +52,12 @@ export function clearSession(): void {
   pending = Promise.resolve(null);
 }
 
-/** Ends the session on the server and locally. */
+/** Ends the session on the server and locally; the session is forgotten locally even when the server fails. */
 export async function signOut(): Promise<void> {
   try {
     await logout();
+  } catch {
+    // a failed logout (quiet) changes nothing here: the session is forgotten below
   } finally {
     clearSession();
   }

@@ -3,19 +3,23 @@
 import { onBeforeUnmount, ref } from 'vue';
 
 /**
- * `load()` runs `run` with a fresh AbortSignal, aborting the run before it, with `loading` true while it runs;
- * a failure other than that abort goes to `onError`. Leaving the page aborts the last run.
+ * `load(...args)` runs `run(signal, ...args)` with a fresh AbortSignal, aborting the run before it, with `loading`
+ * true while it runs; a failure other than that abort goes to `onError`. Leaving the page aborts the last run.
  */
-export function useLatestLoad(run: (signal: AbortSignal) => Promise<void>, onError: (err: unknown) => void, initiallyLoading = false) {
+export function useLatestLoad<A extends unknown[]>(
+  run: (signal: AbortSignal, ...args: A) => Promise<void>,
+  onError: (err: unknown) => void,
+  initiallyLoading = false,
+) {
   const loading = ref(initiallyLoading);
   let ctrl: AbortController | null = null;
 
-  async function load() {
+  async function load(...args: A) {
     ctrl?.abort();
     ctrl = new AbortController();
     loading.value = true;
     try {
-      await run(ctrl.signal);
+      await run(ctrl.signal, ...args);
     } catch (err) {
       if (err instanceof DOMException && err.name === 'AbortError') return;
       onError(err);
