@@ -639,6 +639,7 @@ export class DuckDbLake implements Lake {
           fields: names.map((n, i) => ({ id: n, type: sandboxType(types[i]) })),
           rows: rows.slice(0, opts.maxRows),
           truncated: rows.length > opts.maxRows,
+          datasets: [...new Set([...used].map((n) => (byName.get(n) as SandboxTable).spec.code))],
         };
       } catch (e) {
         const msg = (e as Error).message;

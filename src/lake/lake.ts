@@ -152,6 +152,8 @@ export interface SandboxResult {
   fields: { id: string; type: string }[];
   rows: Record<string, unknown>[];
   truncated: boolean;
+  /** The datasets (codes) the query read. */
+  datasets: string[];
 }
 
 /**

@@ -260,6 +260,8 @@ describe('datastore_search_sql sandbox', () => {
     const entries = await app.platform.audit.search({ action: 'records.sql', limit: 100 });
     expect(entries.some((e) => e.result === 'denied' && e.filter?.includes('read_csv'))).toBe(true);
     expect(entries.some((e) => e.result === 'allowed' && (e.rowCount ?? 0) > 0)).toBe(true);
+    // A provider finds the SQL that read its data under its dataset.
+    expect(entries.some((e) => e.result === 'allowed' && e.datasetCode === open.code)).toBe(true);
   });
 });
 

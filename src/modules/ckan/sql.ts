@@ -52,7 +52,10 @@ export class SqlSandbox {
     if (sql.length > 20_000) throw new AppError('SQL_REFUSED', { reason: 'the query is longer than 20,000 characters' });
     try {
       const r = await this.lake.sandboxQuery(sql, tables, this.limits);
-      await this.access.record({ ...base, rowCount: r.rows.length, result: 'allowed', detail: { actorName: actor.name, truncated: r.truncated } });
+      // One entry per dataset read, so each provider sees the SQL that touched its data.
+      for (const code of r.datasets.length ? r.datasets : [null]) {
+        await this.access.record({ ...base, datasetCode: code, rowCount: r.rows.length, result: 'allowed', detail: { actorName: actor.name, truncated: r.truncated, datasets: r.datasets } });
+      }
       return r;
     } catch (e) {
       if (e instanceof AppError && e.code !== 'AUDIT_UNAVAILABLE') {

@@ -112,8 +112,21 @@ export class PortalService {
    * Issues the application token of an approved application (shown once): it reads only that dataset, for that
    * purpose, until the grant expires. A new token replaces the previous one.
    */
+  private readonly issuing = new Set<string>();
+
   async token(by: Actor, id: string) {
     if (by.kind !== 'person' || by.role !== 'public') return fail('FORBIDDEN', { reason: 'application tokens are for portal applicants' });
+    // One issue at a time per application, so two concurrent calls cannot leave two live tokens.
+    if (this.issuing.has(id)) return fail('BAD_TRANSITION', { id, status: 'being given a token', action: 'given another at the same time' });
+    this.issuing.add(id);
+    try {
+      return await this.issue(by, id);
+    } finally {
+      this.issuing.delete(id);
+    }
+  }
+
+  private async issue(by: Actor & { kind: 'person' }, id: string) {
     const r = await this.sharing.get(by, id);
     if (r.consumerOrg !== by.orgCode) return fail('REQUEST_NOT_FOUND', { id });
     if (r.status !== 'granted' || !r.grantId) return fail('BAD_TRANSITION', { id, status: r.status, action: 'given a token' });
