@@ -271,4 +271,69 @@ export const MIGRATIONS: Record<string, Migration> = {
       await db.schema.alterTable('share_requests').addColumn('commitment', 'text').execute();
     },
   },
+  '0007_parking': {
+    async up(db: Kysely<unknown>) {
+      // Smart parking (智慧停车): lots, their live occupancy, reservations and the per-slice counters that decide them.
+      await db.schema
+        .createTable('parking_lots')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('district', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('operator', 'text', (c) => c.notNull())
+        // Micro-degrees (WGS-84 × 10⁶), so coordinates stay exact integers on both dialects.
+        .addColumn('lon_e6', 'integer', (c) => c.notNull())
+        .addColumn('lat_e6', 'integer', (c) => c.notNull())
+        .addColumn('cap_standard', 'integer', (c) => c.notNull())
+        .addColumn('cap_ev', 'integer', (c) => c.notNull())
+        .addColumn('cap_accessible', 'integer', (c) => c.notNull())
+        .addColumn('cap_large', 'integer', (c) => c.notNull())
+        .addColumn('reservable_pct', 'integer', (c) => c.notNull())
+        .addColumn('tariff', 'text', (c) => c.notNull())
+        .addColumn('opening_hours', 'text')
+        .addColumn('system_code', 'text', (c) => c.notNull().references('systems.code'))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('parking_lots_district').on('parking_lots').column('district').execute();
+      await db.schema.createIndex('parking_lots_position').on('parking_lots').columns(['lon_e6', 'lat_e6']).execute();
+      await db.schema
+        .createTable('parking_occupancy')
+        .addColumn('lot_id', 'text', (c) => c.notNull().references('parking_lots.id'))
+        .addColumn('space_type', 'text', (c) => c.notNull())
+        .addColumn('occupied', 'integer', (c) => c.notNull())
+        .addColumn('last_event_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('parking_occupancy_pk', ['lot_id', 'space_type'])
+        .execute();
+      await db.schema
+        .createTable('parking_reservations')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('lot_id', 'text', (c) => c.notNull().references('parking_lots.id'))
+        .addColumn('space_type', 'text', (c) => c.notNull())
+        .addColumn('starts_at', 'text', (c) => c.notNull())
+        .addColumn('ends_at', 'text', (c) => c.notNull())
+        .addColumn('slice_minutes', 'integer', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('hold_expires_at', 'text', (c) => c.notNull())
+        .addColumn('price_fen', 'bigint', (c) => c.notNull())
+        .addColumn('driver', 'text', (c) => c.notNull())
+        .addColumn('plate', 'text')
+        .addColumn('checked_in_at', 'text')
+        .addColumn('checked_out_at', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('parking_reservations_lot').on('parking_reservations').columns(['lot_id', 'status', 'starts_at']).execute();
+      await db.schema.createIndex('parking_reservations_hold').on('parking_reservations').columns(['status', 'hold_expires_at']).execute();
+      await db.schema.createIndex('parking_reservations_driver').on('parking_reservations').columns(['driver', 'created_at']).execute();
+      // One counter per lot, space type and slice: a hold wins only by raising every counter of its window below the limit.
+      await db.schema
+        .createTable('parking_slice_counters')
+        .addColumn('lot_id', 'text', (c) => c.notNull().references('parking_lots.id'))
+        .addColumn('space_type', 'text', (c) => c.notNull())
+        .addColumn('slice_start', 'text', (c) => c.notNull())
+        .addColumn('booked', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('parking_slice_counters_pk', ['lot_id', 'space_type', 'slice_start'])
+        .execute();
+    },
+  },
 };

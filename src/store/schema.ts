@@ -19,6 +19,10 @@ export interface StoreSchema {
   grant_usage: GrantUsageTable;
   calendar_days: CalendarDayTable;
   open_plan_items: OpenPlanItemTable;
+  parking_lots: ParkingLotTable;
+  parking_occupancy: ParkingOccupancyTable;
+  parking_reservations: ParkingReservationTable;
+  parking_slice_counters: ParkingSliceCounterTable;
 }
 
 export interface OrganisationTable {
@@ -242,4 +246,55 @@ export interface OpenPlanItemTable {
   due_on: string;
   note: string | null;
   created_at: string;
+}
+
+export interface ParkingLotTable {
+  id: string;
+  name: string;
+  district: string;
+  kind: string;
+  operator: string;
+  lon_e6: number;
+  lat_e6: number;
+  cap_standard: number;
+  cap_ev: number;
+  cap_accessible: number;
+  cap_large: number;
+  reservable_pct: number;
+  tariff: string;
+  opening_hours: string | null;
+  system_code: string;
+  created_at: string;
+}
+
+export interface ParkingOccupancyTable {
+  lot_id: string;
+  space_type: string;
+  occupied: number;
+  last_event_at: string;
+}
+
+export interface ParkingReservationTable {
+  id: string;
+  lot_id: string;
+  space_type: string;
+  starts_at: string;
+  ends_at: string;
+  slice_minutes: number;
+  status: string;
+  hold_expires_at: string;
+  price_fen: number;
+  driver: string;
+  plate: string | null;
+  checked_in_at: string | null;
+  checked_out_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ParkingSliceCounterTable {
+  lot_id: string;
+  space_type: string;
+  slice_start: string;
+  booked: number;
 }
