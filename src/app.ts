@@ -22,6 +22,7 @@ import { ckanRoutes } from './modules/ckan/routes.ts';
 import { DcatCatalog } from './modules/dcat/catalog.ts';
 import { dcatRoutes } from './modules/dcat/routes.ts';
 import { portalRoutes } from './modules/portal/routes.ts';
+import { parkingRoutes } from './modules/parking/routes.ts';
 import { RateLimiter } from './http/rate-limit.ts';
 import { openPlatform, type Platform } from './platform.ts';
 
@@ -126,6 +127,7 @@ export async function buildApp(config: Config, opts: { platform?: Platform; stor
       await api.register(sharingRoutes, { sharing: platform.sharing });
       await api.register(portalRoutes, { portal: platform.portal, plans: platform.plans });
       await api.register(auditRoutes, { audit: platform.audit, access: platform.access, catalogue: platform.catalogue });
+      await api.register(parkingRoutes, { parking: platform.parking });
     },
     { prefix: '/api/v1' },
   );

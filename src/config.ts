@@ -46,6 +46,14 @@ export interface Config {
   auditCheckpointMinutes: number;
   /** Directory of the built web shell, served at '/'. */
   webDir: string;
+  /** Minutes in one parking reservation time slice (时间片), a divisor of 60; each lot's reservable share applies per slice. */
+  parkingSliceMinutes: number;
+  /** Minutes a parking hold (预约锁定) keeps its space before it is released unless confirmed. */
+  parkingHoldMinutes: number;
+  /** Minutes without an occupancy push after which a lot shows state `unknown` instead of a stale count. */
+  parkingSilentMinutes: number;
+  /** Minutes after a confirmed reservation's start before it is released as a no-show (爽约). */
+  parkingNoShowMinutes: number;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -144,6 +152,10 @@ export function loadConfig(opts: { env?: Source; cwd?: string } = {}): Config {
     sqlMaxRows: int(src, 'XMCITY_SQL_MAX_ROWS', 32_000, 1, 1_000_000),
     auditCheckpointMinutes: int(src, 'XMCITY_AUDIT_CHECKPOINT_MINUTES', 60, 0, 7 * 24 * 60),
     webDir: resolve(cwd, str(src, 'XMCITY_WEB_DIR', 'web/dist')),
+    parkingSliceMinutes: Number(oneOf(src, 'XMCITY_PARKING_SLICE_MINUTES', ['5', '10', '15', '20', '30', '60'] as const, '30')),
+    parkingHoldMinutes: int(src, 'XMCITY_PARKING_HOLD_MINUTES', 10, 1, 24 * 60),
+    parkingSilentMinutes: int(src, 'XMCITY_PARKING_SILENT_MINUTES', 10, 1, 7 * 24 * 60),
+    parkingNoShowMinutes: int(src, 'XMCITY_PARKING_NO_SHOW_MINUTES', 15, 1, 24 * 60),
   };
 }
 
@@ -152,4 +164,5 @@ const KNOWN_KEYS = [
   'XMCITY_MAX_LINE_BYTES', 'XMCITY_LAKE_MEMORY', 'XMCITY_LAKE_THREADS', 'XMCITY_MAX_PAGE', 'XMCITY_MAX_OFFSET', 'XMCITY_WEB_DIR',
   'XMCITY_PASSWORD_COST', 'XMCITY_SECURE_COOKIES', 'XMCITY_AUDIT_CHECKPOINT_MINUTES', 'XMCITY_ANON_RPM', 'XMCITY_TOKEN_RPM',
   'XMCITY_SQL_TIMEOUT_MS', 'XMCITY_SQL_MAX_ROWS',
+  'XMCITY_PARKING_SLICE_MINUTES', 'XMCITY_PARKING_HOLD_MINUTES', 'XMCITY_PARKING_SILENT_MINUTES', 'XMCITY_PARKING_NO_SHOW_MINUTES',
 ];

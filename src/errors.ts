@@ -53,6 +53,12 @@ export const ERRORS = {
   BODY_TOO_LARGE: { status: 413, message: '{reason}' },
   LINE_TOO_LONG: { status: 413, message: '{reason}' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Content-Type {type} is not accepted here' },
+  LOT_NOT_FOUND: { status: 404, message: 'No parking lot {id}' },
+  LOT_EXISTS: { status: 409, message: 'A parking lot with id {id} already exists' },
+  LOT_CLOSED: { status: 409, message: 'Lot {lot} is closed at {window} (开放时间外); choose a time within its opening hours' },
+  PARKING_FULL: { status: 409, message: 'No {spaceType} space left at {lot} for {window} (车位已满); try another time, space type or lot' },
+  RESERVATION_NOT_FOUND: { status: 404, message: 'No parking reservation {id} that you may see' },
+  RESERVATION_STATE: { status: 409, message: 'Reservation {id} is {status}; it cannot be {action} now' },
   LAKE_UNAVAILABLE: { status: 503, message: 'The data lake is not available: {reason}' },
   INTERNAL: { status: 500, message: 'An internal error occurred; it has been logged with id {requestId}' },
 } as const satisfies Record<string, { status: number; message: string }>;

@@ -23,6 +23,8 @@ import { CkanService } from './modules/ckan/service.ts';
 import { SqlSandbox } from './modules/ckan/sql.ts';
 import { OpenPlanService } from './modules/openplan/service.ts';
 import { PortalService } from './modules/portal/service.ts';
+import { ParkingRepository } from './modules/parking/repository.ts';
+import { ParkingService } from './modules/parking/service.ts';
 import { openStore, type Store } from './store/store.ts';
 
 /** The platform's services over its two storage ports; the HTTP server and the CLI both stand on it. */
@@ -43,6 +45,7 @@ export interface Platform {
   ckan: CkanService;
   plans: OpenPlanService;
   portal: PortalService;
+  parking: ParkingService;
   close(): Promise<void>;
 }
 
@@ -73,6 +76,10 @@ export async function openPlatform(config: Config, opts: { storeSchema?: string 
   const sandbox = new SqlSandbox(catalogue, lake, access, { timeoutMs: config.sqlTimeoutMs, maxRows: config.sqlMaxRows });
   const plans = new OpenPlanService(store, catalogue, orgs);
   const portal = new PortalService(catalogue, orgs, identity, sharing, plans);
+  const parking = new ParkingService(new ParkingRepository(store), orgs, {
+    sliceMinutes: config.parkingSliceMinutes, holdMinutes: config.parkingHoldMinutes, silentMinutes: config.parkingSilentMinutes, noShowMinutes: config.parkingNoShowMinutes,
+  });
+  parking.startSweeps();
   const ckan = new CkanService(catalogue, orgs, query, sandbox, { maxPageSize: config.maxPageSize, siteTitle: '厦门市公共数据开放平台 Xiamen Open Data' });
   for (const d of await catalogue.all()) await lake.ensureTable(d);
   for (const d of await catalogue.all()) await ingest.reconcile(d.code);
@@ -85,11 +92,12 @@ export async function openPlatform(config: Config, opts: { storeSchema?: string 
   checkpointTimer?.unref();
   let closed = false;
   return {
-    config, store, lake, metrics, orgs, catalogue, ingest, query, hub, audit, identity, sharing, access, ckan, plans, portal,
+    config, store, lake, metrics, orgs, catalogue, ingest, query, hub, audit, identity, sharing, access, ckan, plans, portal, parking,
     async close() {
       if (closed) return;
       closed = true;
       if (checkpointTimer) clearInterval(checkpointTimer);
+      parking.stop();
       await sharing.flushUsage().catch(() => undefined);
       await lake.close();
       await store.close();

@@ -1,0 +1,215 @@
+import { sql, type Insertable, type Selectable } from 'kysely';
+import type { ParkingLotTable, ParkingReservationTable } from '../../store/schema.ts';
+import type { Store } from '../../store/store.ts';
+import type { ReservationStatus, SpaceType } from './types.ts';
+
+/** A parking lot as stored. */
+export type LotRow = Selectable<ParkingLotTable>;
+/** A reservation as stored. */
+export type ReservationRow = Selectable<ParkingReservationTable>;
+
+/** Which lots a listing covers: a district, a bounding box in micro-degrees. */
+export interface LotFilter {
+  district?: string | null;
+  box?: { minLon: number; minLat: number; maxLon: number; maxLat: number } | null;
+}
+
+/** Slices to give back to the counters when a reservation stops holding its place. */
+export interface Release {
+  lotId: string;
+  spaceType: string;
+  slices: string[];
+}
+
+/** Raised inside a hold's transaction to roll it back when one slice is already full. */
+class SliceFull extends Error {
+  constructor(readonly slice: string) {
+    super(`slice ${slice} is full`);
+  }
+}
+
+/** SQL for parking lots, live occupancy, reservations and the per-slice counters that decide reservations. */
+export class ParkingRepository {
+  constructor(private readonly store: Store) {}
+
+  lot(id: string) {
+    return this.store.db.selectFrom('parking_lots').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Inserts a lot; false when the id is taken (decided by the primary key). */
+  async insertLot(row: Insertable<ParkingLotTable>): Promise<boolean> {
+    const r = await this.store.db.insertInto('parking_lots').values(row).onConflict((oc) => oc.column('id').doNothing()).executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1;
+  }
+
+  /** Lots matching a filter, by id. */
+  lots(f: LotFilter) {
+    let q = this.store.db.selectFrom('parking_lots').selectAll();
+    if (f.district) q = q.where('district', '=', f.district);
+    if (f.box) {
+      q = q.where('lon_e6', '>=', f.box.minLon).where('lon_e6', '<=', f.box.maxLon).where('lat_e6', '>=', f.box.minLat).where('lat_e6', '<=', f.box.maxLat);
+    }
+    return q.orderBy('id').execute();
+  }
+
+  /** Occupancy rows of some lots (all when ids is null). */
+  occupancy(ids: string[] | null) {
+    let q = this.store.db.selectFrom('parking_occupancy').selectAll();
+    if (ids) {
+      if (ids.length === 0) return Promise.resolve([]);
+      q = q.where('lot_id', 'in', ids);
+    }
+    return q.execute();
+  }
+
+  /** Reservations that keep a place free right now, counted per lot and space type (checked-in cars are counted as occupied). */
+  async activeNow(ids: string[] | null, now: string): Promise<{ lot_id: string; space_type: string; n: number }[]> {
+    if (ids && ids.length === 0) return [];
+    let q = this.store.db
+      .selectFrom('parking_reservations')
+      .select(['lot_id', 'space_type', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('starts_at', '<=', now)
+      .where('ends_at', '>', now)
+      .where((eb) => eb.or([eb('status', '=', 'confirmed'), eb.and([eb('status', '=', 'held'), eb('hold_expires_at', '>', now)])]));
+    if (ids) q = q.where('lot_id', 'in', ids);
+    const rows = await q.groupBy(['lot_id', 'space_type']).execute();
+    return rows.map((r) => ({ ...r, n: Number(r.n) }));
+  }
+
+  /**
+   * Applies a push from a lot's system in one transaction: absolute counts replace the occupied figure, event
+   * deltas move it (never below zero), and each type's last event time only moves forward.
+   */
+  async applyOccupancy(lotId: string, counts: Map<SpaceType, number>, deltas: Map<SpaceType, number>, at: string): Promise<void> {
+    await this.store.db.transaction().execute(async (tx) => {
+      const types = [...new Set([...counts.keys(), ...deltas.keys()])];
+      if (types.length === 0) return;
+      await tx
+        .insertInto('parking_occupancy')
+        .values(types.map((t) => ({ lot_id: lotId, space_type: t, occupied: 0, last_event_at: at })))
+        .onConflict((oc) => oc.columns(['lot_id', 'space_type']).doNothing())
+        .execute();
+      for (const t of types) {
+        const delta = deltas.get(t) ?? 0;
+        const count = counts.get(t);
+        await tx
+          .updateTable('parking_occupancy')
+          .set({
+            occupied: count !== undefined ? Math.max(0, count + delta) : sql<number>`CASE WHEN occupied + ${delta} < 0 THEN 0 ELSE occupied + ${delta} END`,
+            last_event_at: sql<string>`CASE WHEN last_event_at < ${at} THEN ${at} ELSE last_event_at END`,
+          })
+          .where('lot_id', '=', lotId)
+          .where('space_type', '=', t)
+          .execute();
+      }
+    });
+  }
+
+  /** The counters of some slices of a lot's space type (missing slices have nothing booked). */
+  async booked(lotId: string, spaceType: string, slices: string[]): Promise<Map<string, number>> {
+    const rows = await this.store.db
+      .selectFrom('parking_slice_counters')
+      .select(['slice_start', 'booked'])
+      .where('lot_id', '=', lotId)
+      .where('space_type', '=', spaceType)
+      .where('slice_start', 'in', slices)
+      .execute();
+    return new Map(rows.map((r) => [r.slice_start, Number(r.booked)]));
+  }
+
+  /**
+   * Takes one place in every slice of the reservation's window and records it, all or nothing. Each slice is won
+   * by a conditional UPDATE (`booked = booked + 1 WHERE booked < limit`; one row affected wins), in ascending slice
+   * order so concurrent windows lock rows in the same order; the first full slice rolls the whole hold back and is
+   * returned. Returns null when the hold was recorded.
+   */
+  async hold(r: ReservationRow, slices: string[], limit: number): Promise<string | null> {
+    // Counter rows exist before the race starts; creating them is idempotent and decides nothing.
+    await this.store.db
+      .insertInto('parking_slice_counters')
+      .values(slices.map((s) => ({ lot_id: r.lot_id, space_type: r.space_type, slice_start: s, booked: 0 })))
+      .onConflict((oc) => oc.columns(['lot_id', 'space_type', 'slice_start']).doNothing())
+      .execute();
+    try {
+      await this.store.db.transaction().execute(async (tx) => {
+        for (const s of slices) {
+          const u = await tx
+            .updateTable('parking_slice_counters')
+            .set((eb) => ({ booked: eb('booked', '+', 1) }))
+            .where('lot_id', '=', r.lot_id)
+            .where('space_type', '=', r.space_type)
+            .where('slice_start', '=', s)
+            .where('booked', '<', limit)
+            .executeTakeFirst();
+          if (Number(u.numUpdatedRows) !== 1) throw new SliceFull(s);
+        }
+        await tx.insertInto('parking_reservations').values(r).execute();
+      });
+      return null;
+    } catch (e) {
+      if (e instanceof SliceFull) return e.slice;
+      throw e;
+    }
+  }
+
+  reservation(id: string) {
+    return this.store.db.selectFrom('parking_reservations').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /**
+   * Moves a reservation from one of `from` to `to` with a guarded UPDATE (one winner among racing callers) and, in
+   * the same transaction, gives its slices back to the counters. `guard` narrows the UPDATE further (a hold that
+   * has not run out, a no-show past its grace). Returns false when the status had moved on.
+   */
+  async transition(
+    id: string,
+    from: readonly ReservationStatus[],
+    to: ReservationStatus,
+    at: string,
+    opts: { patch?: Partial<Pick<ReservationRow, 'checked_in_at' | 'checked_out_at'>>; holdBefore?: string; holdAfter?: string; startsBefore?: string; release?: Release | null } = {},
+  ): Promise<boolean> {
+    return this.store.db.transaction().execute(async (tx) => {
+      let q = tx
+        .updateTable('parking_reservations')
+        .set({ ...(opts.patch ?? {}), status: to, updated_at: at })
+        .where('id', '=', id)
+        .where('status', 'in', [...from]);
+      if (opts.holdBefore) q = q.where('hold_expires_at', '<=', opts.holdBefore);
+      if (opts.holdAfter) q = q.where('hold_expires_at', '>', opts.holdAfter);
+      if (opts.startsBefore) q = q.where('starts_at', '<=', opts.startsBefore);
+      const u = await q.executeTakeFirst();
+      if (Number(u.numUpdatedRows) !== 1) return false;
+      const rel = opts.release;
+      if (rel && rel.slices.length > 0) {
+        await tx
+          .updateTable('parking_slice_counters')
+          .set((eb) => ({ booked: eb('booked', '-', 1) }))
+          .where('lot_id', '=', rel.lotId)
+          .where('space_type', '=', rel.spaceType)
+          .where('slice_start', 'in', rel.slices)
+          .where('booked', '>', 0)
+          .execute();
+      }
+      return true;
+    });
+  }
+
+  /** Holds that ran out before `now` (of one lot, or all), oldest first. */
+  expiredHolds(now: string, lotId: string | null, limit: number) {
+    let q = this.store.db.selectFrom('parking_reservations').selectAll().where('status', '=', 'held').where('hold_expires_at', '<=', now);
+    if (lotId) q = q.where('lot_id', '=', lotId);
+    return q.orderBy('hold_expires_at').limit(limit).execute();
+  }
+
+  /** Confirmed reservations that started before `cutoff` without a check-in, oldest first. */
+  noShows(cutoff: string, limit: number) {
+    return this.store.db
+      .selectFrom('parking_reservations')
+      .selectAll()
+      .where('status', '=', 'confirmed')
+      .where('starts_at', '<=', cutoff)
+      .orderBy('starts_at')
+      .limit(limit)
+      .execute();
+  }
+}

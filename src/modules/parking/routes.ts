@@ -1,0 +1,75 @@
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Actor } from '../access/actor.ts';
+import { AnyObject, authErrors as errors } from '../../http/schemas.ts';
+import { FeedQuery, HoldBody, LotParams, NewLotBody, OccupancyBody, ReservationParams, WindowQuery } from './schemas.ts';
+import type { ParkingService } from './service.ts';
+
+/** HTTP routes of smart parking (智慧停车): lots, occupancy pushes, the open GeoJSON feed, quotes and reservations. */
+export const parkingRoutes: FastifyPluginAsyncTypebox<{ parking: ParkingService }> = async (app, { parking }) => {
+  app.get('/parking/lots.geojson', {
+    schema: {
+      tags: ['parking'],
+      summary: 'Open real-time feed (停车场实时泊位): lots as GeoJSON with total, free, state (open, full, closed, unknown) and update time; ETag / If-None-Match',
+      security: [],
+      querystring: FeedQuery,
+      response: { 200: AnyObject, 304: Type.Null(), ...errors },
+    },
+  }, async (req, reply) => {
+    const { body, etag } = await parking.feed(req.query);
+    reply.header('etag', etag).header('cache-control', 'public, max-age=10');
+    const match = req.headers['if-none-match'];
+    if (typeof match === 'string' && match.split(',').some((t) => t.trim() === '*' || t.trim().replace(/^W\//, '') === etag)) return reply.code(304).send(null);
+    return reply.type('application/geo+json; charset=utf-8').send(body);
+  });
+
+  app.post('/parking/lots', {
+    schema: { tags: ['parking'], summary: "Register a lot (platform admins, the transport department's stewards)", body: NewLotBody, response: { 201: AnyObject, ...errors } },
+  }, async (req, reply) => reply.code(201).send(await parking.createLot(req.actor, req.body)));
+
+  app.get('/parking/lots/:id', {
+    schema: { tags: ['parking'], summary: 'One lot with capacity, tariff, opening hours and live state', security: [], params: LotParams, response: { 200: AnyObject, ...errors } },
+  }, async (req) => parking.lot(req.params.id));
+
+  app.post('/parking/lots/:id/occupancy', {
+    schema: {
+      tags: ['parking'],
+      summary: "Push occupancy counts or entry/exit events, with the lot's own system's application token",
+      params: LotParams,
+      body: OccupancyBody,
+      response: { 200: AnyObject, ...errors },
+    },
+  }, async (req) => parking.pushOccupancy(req.actor, req.params.id, req.body));
+
+  app.get('/parking/lots/:id/quote', {
+    schema: {
+      tags: ['parking'],
+      summary: 'Quote a window: price in integer fen from the tariff bands and places left, the window rounded out to time slices',
+      security: [],
+      params: LotParams,
+      querystring: WindowQuery,
+      response: { 200: AnyObject, ...errors },
+    },
+  }, async (req) => parking.quote(req.params.id, req.query.spaceType, req.query.start, req.query.end));
+
+  app.post('/parking/reservations', {
+    schema: {
+      tags: ['parking'],
+      summary: 'Hold a place (预约锁定) until the hold expires; 409 PARKING_FULL when any slice of the window is full',
+      body: HoldBody,
+      response: { 201: AnyObject, ...errors },
+    },
+  }, async (req, reply) => reply.code(201).send(await parking.hold(req.actor, req.body)));
+
+  app.get('/parking/reservations/:id', {
+    schema: { tags: ['parking'], summary: 'One reservation (its driver, the lot system, the transport department)', params: ReservationParams, response: { 200: AnyObject, ...errors } },
+  }, async (req) => parking.reservation(req.actor, req.params.id));
+
+  const step = (path: string, summary: string, fn: (actor: Actor, id: string) => Promise<unknown>) =>
+    app.post(`/parking/reservations/:id/${path}`, {
+      schema: { tags: ['parking'], summary, params: ReservationParams, response: { 200: AnyObject, ...errors } },
+    }, async (req) => fn(req.actor, req.params.id));
+  step('confirm', 'Confirm a hold before it expires', (a, id) => parking.confirm(a, id));
+  step('check-in', 'Check in at the lot (入场)', (a, id) => parking.checkIn(a, id));
+  step('check-out', 'Check out (出场); the slices still ahead are given back', (a, id) => parking.checkOut(a, id));
+  step('cancel', 'Cancel a held or confirmed reservation; its slices are given back', (a, id) => parking.cancel(a, id));
+};

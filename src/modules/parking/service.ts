@@ -1,0 +1,468 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { AppError, fail } from '../../errors.ts';
+import type { Actor } from '../access/actor.ts';
+import { allowed, requireAccess } from '../access/policy.ts';
+import { DISTRICTS } from '../organisations/districts.ts';
+import type { OrganisationService } from '../organisations/service.ts';
+import { OpeningHours, type OpeningPeriod } from './opening-hours.ts';
+import type { LotFilter, LotRow, ParkingRepository, ReservationRow } from './repository.ts';
+import { Tariff, type TariffBand } from './tariff.ts';
+import { TimeSlices, type SliceWindow } from './time-slices.ts';
+import { LOT_KINDS, SPACE_TYPES, type LotKind, type LotState, type ReservationStatus, type SpaceType } from './types.ts';
+
+/** The organisation that runs the city's parking (交通运输局, the transport department): its stewards manage lots. */
+export const PARKING_ORG = 'JTJ';
+
+/** How reservations and the live feed behave; from the platform configuration. */
+export interface ParkingSettings {
+  /** Minutes per time slice (a divisor of 60). */
+  sliceMinutes: number;
+  /** Minutes a hold lasts unless confirmed. */
+  holdMinutes: number;
+  /** Minutes of silence after which a lot's state is unknown. */
+  silentMinutes: number;
+  /** Minutes after the start before an unused confirmed reservation is a no-show. */
+  noShowMinutes: number;
+  /** Longest reservation, in hours. */
+  maxHours?: number;
+  /** How far ahead reservations open, in days. */
+  maxDaysAhead?: number;
+}
+
+/** A new lot, as an administrator or the transport department's stewards describe it. */
+export interface NewLot {
+  id?: string;
+  name: string;
+  district: string;
+  kind: LotKind;
+  operator: string;
+  lon: number;
+  lat: number;
+  capacity: Partial<Record<SpaceType, number>>;
+  reservablePercent: number;
+  tariff: TariffBand[];
+  openingHours?: OpeningPeriod[] | null;
+  systemCode: string;
+}
+
+/** A push from a lot's own system: absolute counts per space type and/or entry and exit events. */
+export interface OccupancyPush {
+  at?: string;
+  counts?: Partial<Record<SpaceType, number>>;
+  events?: { kind: 'entry' | 'exit'; spaceType?: SpaceType; at?: string }[];
+}
+
+/** Filters of the open feed: a district, a bounding box, or a point and radius in metres. */
+export interface FeedFilter {
+  district?: string;
+  bbox?: string;
+  near?: string;
+  radius?: number;
+}
+
+/** A lot's live figures: totals, free spaces (null when unknown), state and the time of the last push. */
+export interface LiveState {
+  total: number;
+  free: number | null;
+  state: LotState;
+  updated: string | null;
+  spaces: Partial<Record<SpaceType, { total: number; free: number | null }>>;
+}
+
+const CAPACITY_COLUMN = { standard: 'cap_standard', ev: 'cap_ev', accessible: 'cap_accessible', large: 'cap_large' } as const;
+const E6 = 1_000_000;
+const EARTH_M = 6_371_008.8;
+
+function capacity(lot: LotRow, t: SpaceType): number {
+  return Number(lot[CAPACITY_COLUMN[t]]);
+}
+
+/** How many places of a type may be reserved in one slice: the lot's reservable share, rounded down. */
+function reservableLimit(lot: LotRow, t: SpaceType): number {
+  return Math.floor((capacity(lot, t) * Number(lot.reservable_pct)) / 100);
+}
+
+function distanceM(lon1: number, lat1: number, lon2: number, lat2: number): number {
+  const r = Math.PI / 180;
+  const a = Math.sin(((lat2 - lat1) * r) / 2) ** 2 + Math.cos(lat1 * r) * Math.cos(lat2 * r) * Math.sin(((lon2 - lon1) * r) / 2) ** 2;
+  return 2 * EARTH_M * Math.asin(Math.min(1, Math.sqrt(a)));
+}
+
+function byLot<T extends { lot_id: string }>(rows: T[]): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const r of rows) {
+    const list = m.get(r.lot_id);
+    if (list) list.push(r);
+    else m.set(r.lot_id, [r]);
+  }
+  return m;
+}
+
+function numbers(s: string, n: number, what: string): number[] {
+  const v = s.split(',').map((x) => Number(x.trim()));
+  if (v.length !== n || v.some((x) => !Number.isFinite(x))) fail('VALIDATION_FAILED', { reason: `${what} must be ${n} comma-separated numbers` });
+  return v;
+}
+
+/**
+ * Smart parking (智慧停车): lots and their live occupancy pushed by each lot's own system, the open real-time
+ * feed, and reservations (预约车位) that can never overbook — every place is won by a conditional UPDATE of a
+ * per-slice counter, so the database picks the winners on SQLite and PostgreSQL alike.
+ */
+export class ParkingService {
+  private readonly slices: TimeSlices;
+  private sweepTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly repo: ParkingRepository,
+    private readonly orgs: OrganisationService,
+    private readonly settings: ParkingSettings,
+  ) {
+    this.slices = new TimeSlices(settings.sliceMinutes);
+  }
+
+  // ── Lots ────────────────────────────────────────────────────────────────────────────────────────────────
+
+  /** Registers a lot (platform admins, or the transport department's org admins and stewards). */
+  async createLot(actor: Actor, input: NewLot) {
+    requireAccess({ actor, permission: 'catalogue.write', orgs: [PARKING_ORG] });
+    const id = input.id ?? `lot-${randomBytes(5).toString('hex')}`;
+    if (!DISTRICTS.some((d) => d.adcode === input.district)) fail('VALIDATION_FAILED', { reason: `district ${input.district} is not one of Xiamen's district adcodes (${DISTRICTS.map((d) => d.adcode).join(', ')})` });
+    if (!LOT_KINDS.includes(input.kind)) fail('VALIDATION_FAILED', { reason: `kind must be one of ${LOT_KINDS.join(', ')}` });
+    if (!(Math.abs(input.lon) <= 180 && Math.abs(input.lat) <= 90)) fail('VALIDATION_FAILED', { reason: 'lon and lat must be WGS-84 degrees' });
+    const caps = Object.fromEntries(SPACE_TYPES.map((t) => [t, input.capacity[t] ?? 0])) as Record<SpaceType, number>;
+    if (SPACE_TYPES.every((t) => caps[t] === 0)) fail('VALIDATION_FAILED', { reason: 'a lot needs at least one space' });
+    const tariff = Tariff.parse(input.tariff);
+    const hours = OpeningHours.parse(input.openingHours);
+    await this.orgs.requireSystem(input.systemCode);
+    const now = new Date().toISOString();
+    const row: LotRow = {
+      id, name: input.name, district: input.district, kind: input.kind, operator: input.operator,
+      lon_e6: Math.round(input.lon * E6), lat_e6: Math.round(input.lat * E6),
+      cap_standard: caps.standard, cap_ev: caps.ev, cap_accessible: caps.accessible, cap_large: caps.large,
+      reservable_pct: input.reservablePercent, tariff: JSON.stringify(tariff.bands), opening_hours: hours.periods ? JSON.stringify(hours.toJSON()) : null,
+      system_code: input.systemCode, created_at: now,
+    };
+    if (!(await this.repo.insertLot(row))) fail('LOT_EXISTS', { id });
+    return this.lotView(row, this.live(row, [], [], Date.now()));
+  }
+
+  /** One lot with its live state; public, like the open feed. */
+  async lot(id: string) {
+    const lot = await this.requireLot(id);
+    const now = new Date();
+    const [occ, active] = await Promise.all([this.repo.occupancy([id]), this.repo.activeNow([id], now.toISOString())]);
+    return this.lotView(lot, this.live(lot, occ, active, now.getTime()));
+  }
+
+  /**
+   * Applies a push from the lot's own connected system (its application token, ingest scope): counts replace
+   * the occupied figures, entry and exit events move them. Any other system or person is refused.
+   */
+  async pushOccupancy(actor: Actor, id: string, push: OccupancyPush) {
+    const lot = await this.requireLot(id);
+    const system = await this.orgs.requireSystem(lot.system_code);
+    requireAccess({ actor, permission: 'records.write', orgs: [system.org_code] });
+    if (actor.kind !== 'platform' && !(actor.kind === 'system' && actor.systemCode === lot.system_code)) {
+      fail('FORBIDDEN', { reason: `only lot ${lot.id}'s own system ${lot.system_code} may push its occupancy` });
+    }
+    const nowMs = Date.now();
+    const when = (s: string | undefined) => {
+      if (s === undefined) return nowMs;
+      const t = Date.parse(s);
+      if (!Number.isFinite(t)) fail('VALIDATION_FAILED', { reason: `${s} is not an ISO 8601 time` });
+      return Math.min(t, nowMs);
+    };
+    const counts = new Map<SpaceType, number>();
+    const deltas = new Map<SpaceType, number>();
+    let latest = push.counts && Object.keys(push.counts).length > 0 ? when(push.at) : 0;
+    for (const [t, n] of Object.entries(push.counts ?? {}) as [SpaceType, number][]) {
+      if (capacity(lot, t) === 0 && n > 0) fail('VALIDATION_FAILED', { reason: `lot ${lot.id} has no ${t} spaces` });
+      counts.set(t, n);
+    }
+    for (const e of push.events ?? []) {
+      const t = e.spaceType ?? 'standard';
+      deltas.set(t, (deltas.get(t) ?? 0) + (e.kind === 'entry' ? 1 : -1));
+      latest = Math.max(latest, when(e.at ?? push.at));
+    }
+    if (counts.size === 0 && deltas.size === 0) fail('VALIDATION_FAILED', { reason: 'send counts or events' });
+    const at = new Date(latest).toISOString();
+    await this.repo.applyOccupancy(lot.id, counts, deltas, at);
+    await this.orgs.touchSystem(lot.system_code, new Date(nowMs).toISOString());
+    return this.lot(lot.id);
+  }
+
+  /**
+   * The open real-time feed (停车场实时泊位): lots as a GeoJSON FeatureCollection with total, free, state and update
+   * time, filtered by district, bounding box or distance; the serialised body and its ETag.
+   */
+  async feed(f: FeedFilter): Promise<{ body: string; etag: string }> {
+    const filter: LotFilter = { district: f.district ?? null, box: null };
+    let near: { lon: number; lat: number; radius: number } | null = null;
+    if (f.bbox) {
+      const [minLon, minLat, maxLon, maxLat] = numbers(f.bbox, 4, 'bbox');
+      if (minLon > maxLon || minLat > maxLat) fail('VALIDATION_FAILED', { reason: 'bbox is minLon,minLat,maxLon,maxLat' });
+      filter.box = { minLon: Math.round(minLon * E6), minLat: Math.round(minLat * E6), maxLon: Math.round(maxLon * E6), maxLat: Math.round(maxLat * E6) };
+    }
+    if (f.near) {
+      const [lon, lat] = numbers(f.near, 2, 'near');
+      const radius = f.radius ?? 1000;
+      near = { lon, lat, radius };
+      // A box around the circle narrows the SQL; the exact distance is checked below.
+      const dLat = (radius / EARTH_M) * (180 / Math.PI);
+      const dLon = dLat / Math.max(0.01, Math.cos((lat * Math.PI) / 180));
+      const around = { minLon: Math.round((lon - dLon) * E6), minLat: Math.round((lat - dLat) * E6), maxLon: Math.round((lon + dLon) * E6), maxLat: Math.round((lat + dLat) * E6) };
+      filter.box = filter.box
+        ? { minLon: Math.max(filter.box.minLon, around.minLon), minLat: Math.max(filter.box.minLat, around.minLat), maxLon: Math.min(filter.box.maxLon, around.maxLon), maxLat: Math.min(filter.box.maxLat, around.maxLat) }
+        : around;
+    }
+    const now = new Date();
+    const lots = await this.repo.lots(filter);
+    const ids = lots.length > 500 ? null : lots.map((l) => l.id);
+    const [occ, active] = await Promise.all([this.repo.occupancy(ids), this.repo.activeNow(ids, now.toISOString())]);
+    const occBy = byLot(occ);
+    const activeBy = byLot(active);
+    const features: { f: object; d: number }[] = [];
+    for (const lot of lots) {
+      const lon = lot.lon_e6 / E6;
+      const lat = lot.lat_e6 / E6;
+      const d = near ? distanceM(near.lon, near.lat, lon, lat) : 0;
+      if (near && d > near.radius) continue;
+      const live = this.live(lot, occBy.get(lot.id) ?? [], activeBy.get(lot.id) ?? [], now.getTime());
+      features.push({
+        d,
+        f: {
+          type: 'Feature',
+          id: lot.id,
+          geometry: { type: 'Point', coordinates: [lon, lat] },
+          properties: { id: lot.id, name: lot.name, kind: lot.kind, district: lot.district, ...live, ...(near ? { distance: Math.round(d) } : {}) },
+        },
+      });
+    }
+    if (near) features.sort((a, b) => a.d - b.d);
+    const body = JSON.stringify({ type: 'FeatureCollection', features: features.map((x) => x.f) });
+    return { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
+  }
+
+  // ── Reservations ────────────────────────────────────────────────────────────────────────────────────────
+
+  /** The price (integer fen) and availability of a space type at a lot for a window rounded out to slices; public. */
+  async quote(lotId: string, spaceType: SpaceType, start: string, end: string) {
+    const lot = await this.requireLot(lotId);
+    const w = this.window(lot, spaceType, start, end);
+    await this.releaseExpired(lot.id);
+    const limit = reservableLimit(lot, spaceType);
+    const booked = await this.repo.booked(lot.id, spaceType, w.slices);
+    const left = Math.max(0, Math.min(...w.slices.map((s) => limit - (booked.get(s) ?? 0))));
+    return {
+      lotId: lot.id, spaceType, startsAt: new Date(w.startMs).toISOString(), endsAt: new Date(w.endMs).toISOString(),
+      window: TimeSlices.label(w.startMs, w.endMs), slices: w.slices.length, priceFen: this.tariff(lot).priceFen(w.startMs, w.endMs),
+      reservable: limit, left, available: left > 0,
+    };
+  }
+
+  /**
+   * Holds a place for a window (预约锁定) until the hold expires: all of the window's slices or none, decided by
+   * the database; a refused client gets PARKING_FULL naming the window.
+   */
+  async hold(actor: Actor, input: { lotId: string; spaceType: SpaceType; start: string; end: string; plate?: string | null }) {
+    const driver = this.driverKey(actor);
+    const lot = await this.requireLot(input.lotId);
+    const w = this.window(lot, input.spaceType, input.start, input.end);
+    await this.releaseExpired(lot.id);
+    const now = new Date();
+    const row: ReservationRow = {
+      id: `rsv-${randomBytes(8).toString('hex')}`, lot_id: lot.id, space_type: input.spaceType,
+      starts_at: new Date(w.startMs).toISOString(), ends_at: new Date(w.endMs).toISOString(), slice_minutes: this.slices.minutes,
+      status: 'held', hold_expires_at: new Date(now.getTime() + this.settings.holdMinutes * 60_000).toISOString(),
+      price_fen: this.tariff(lot).priceFen(w.startMs, w.endMs), driver, plate: input.plate ?? null,
+      checked_in_at: null, checked_out_at: null, created_at: now.toISOString(), updated_at: now.toISOString(),
+    };
+    const full = await this.repo.hold(row, w.slices, reservableLimit(lot, input.spaceType));
+    if (full !== null) {
+      const f = Date.parse(full);
+      fail('PARKING_FULL', { spaceType: input.spaceType, lot: lot.name, window: TimeSlices.label(w.startMs, w.endMs) }, {
+        lotId: lot.id, spaceType: input.spaceType, startsAt: row.starts_at, endsAt: row.ends_at, fullSlice: TimeSlices.label(f, f + this.slices.minutes * 60_000),
+      });
+    }
+    return this.reservationView(row);
+  }
+
+  /** One reservation, to its driver, the transport department or the lot's system; an expired hold is released on read. */
+  async reservation(actor: Actor, id: string) {
+    return this.reservationView(await this.load(actor, id, 'read'));
+  }
+
+  /** Confirms a hold before it expires (预约确认). */
+  async confirm(actor: Actor, id: string) {
+    const r = await this.load(actor, id, 'driver');
+    const now = new Date().toISOString();
+    if (!(await this.repo.transition(r.id, ['held'], 'confirmed', now, { holdAfter: now }))) return this.refuse(actor, id, 'confirmed');
+    return this.reservation(actor, id);
+  }
+
+  /** Checks a confirmed reservation in at the lot (入场); by the driver, the lot's system or the department. */
+  async checkIn(actor: Actor, id: string) {
+    const r = await this.load(actor, id, 'lot');
+    const now = new Date().toISOString();
+    if (now >= r.ends_at) return this.refuse(actor, id, 'checked in after its window');
+    if (!(await this.repo.transition(r.id, ['confirmed'], 'checked_in', now, { patch: { checked_in_at: now } }))) return this.refuse(actor, id, 'checked in');
+    return this.reservation(actor, id);
+  }
+
+  /** Checks a reservation out (出场): completed, and the slices still ahead are given back. */
+  async checkOut(actor: Actor, id: string) {
+    const r = await this.load(actor, id, 'lot');
+    const nowMs = Date.now();
+    const now = new Date(nowMs).toISOString();
+    const ahead = new TimeSlices(r.slice_minutes).starts(Math.max(Date.parse(r.starts_at), new TimeSlices(r.slice_minutes).ceil(nowMs)), Date.parse(r.ends_at));
+    const release = { lotId: r.lot_id, spaceType: r.space_type, slices: ahead };
+    if (!(await this.repo.transition(r.id, ['checked_in'], 'completed', now, { patch: { checked_out_at: now }, release }))) return this.refuse(actor, id, 'checked out');
+    return this.reservation(actor, id);
+  }
+
+  /** Cancels a held or confirmed reservation (取消预约) and gives its slices back. */
+  async cancel(actor: Actor, id: string) {
+    const r = await this.load(actor, id, 'driver');
+    const now = new Date().toISOString();
+    if (!(await this.repo.transition(r.id, ['held', 'confirmed'], 'cancelled', now, { release: this.allSlices(r) }))) return this.refuse(actor, id, 'cancelled');
+    return this.reservation(actor, id);
+  }
+
+  /** Releases holds that ran out and no-shows past their grace period, everywhere; returns how many of each. */
+  async sweep(nowMs = Date.now()): Promise<{ expired: number; noShows: number }> {
+    const expired = await this.releaseExpired(null, nowMs);
+    const cutoff = new Date(nowMs - this.settings.noShowMinutes * 60_000).toISOString();
+    const at = new Date(nowMs).toISOString();
+    let noShows = 0;
+    for (const r of await this.repo.noShows(cutoff, 1000)) {
+      if (await this.repo.transition(r.id, ['confirmed'], 'no_show', at, { startsBefore: cutoff, release: this.allSlices(r) })) noShows++;
+    }
+    return { expired, noShows };
+  }
+
+  /** Runs the sweep every `intervalMs` in the background until stop(). */
+  startSweeps(intervalMs = 60_000): void {
+    if (this.sweepTimer) return;
+    this.sweepTimer = setInterval(() => {
+      void this.sweep().catch(() => undefined);
+    }, intervalMs);
+    this.sweepTimer.unref();
+  }
+
+  /** Stops the background sweep. */
+  stop(): void {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
+  }
+
+  // ── Internals ───────────────────────────────────────────────────────────────────────────────────────────
+
+  private async requireLot(id: string): Promise<LotRow> {
+    const lot = await this.repo.lot(id);
+    if (!lot) fail('LOT_NOT_FOUND', { id });
+    return lot;
+  }
+
+  private tariff(lot: LotRow): Tariff {
+    return Tariff.parse(JSON.parse(lot.tariff) as TariffBand[]);
+  }
+
+  /** The window in slices, checked against the lot: the space type exists and the lot is open throughout. */
+  private window(lot: LotRow, spaceType: SpaceType, start: string, end: string): SliceWindow {
+    if (!SPACE_TYPES.includes(spaceType)) fail('VALIDATION_FAILED', { reason: `spaceType must be one of ${SPACE_TYPES.join(', ')}` });
+    if (capacity(lot, spaceType) === 0) fail('VALIDATION_FAILED', { reason: `lot ${lot.id} has no ${spaceType} spaces` });
+    const w = this.slices.cover(start, end, { nowMs: Date.now(), maxHours: this.settings.maxHours ?? 24, maxDaysAhead: this.settings.maxDaysAhead ?? 30 });
+    const hours = OpeningHours.parse(lot.opening_hours ? (JSON.parse(lot.opening_hours) as OpeningPeriod[]) : null);
+    const closed = w.slices.map(Date.parse).find((s) => !hours.covers(s, this.slices.minutes));
+    if (closed !== undefined) fail('LOT_CLOSED', { lot: lot.name, window: TimeSlices.label(closed, closed + this.slices.minutes * 60_000) });
+    return w;
+  }
+
+  /** Expires held reservations whose hold ran out (of one lot, or all) and gives their slices back. */
+  private async releaseExpired(lotId: string | null, nowMs = Date.now()): Promise<number> {
+    const now = new Date(nowMs).toISOString();
+    let n = 0;
+    for (const r of await this.repo.expiredHolds(now, lotId, 1000)) {
+      if (await this.repo.transition(r.id, ['held'], 'expired', now, { holdBefore: now, release: this.allSlices(r) })) n++;
+    }
+    return n;
+  }
+
+  private allSlices(r: ReservationRow) {
+    return { lotId: r.lot_id, spaceType: r.space_type, slices: new TimeSlices(r.slice_minutes).starts(Date.parse(r.starts_at), Date.parse(r.ends_at)) };
+  }
+
+  /** Who holds reservations made by this actor; anonymous callers must sign in or send a token. */
+  private driverKey(actor: Actor): string {
+    if (actor.kind === 'anonymous') fail('AUTH_REQUIRED');
+    return actor.kind === 'system' ? `system:${actor.systemCode}` : `${actor.kind}:${actor.id}`;
+  }
+
+  /**
+   * Loads a reservation the actor may act on, releasing it first if its hold ran out: its driver always; the
+   * transport department (and the platform) always; the lot's own system for reads, check-in and check-out.
+   * Anyone else is told it does not exist.
+   */
+  private async load(actor: Actor, id: string, need: 'read' | 'driver' | 'lot'): Promise<ReservationRow> {
+    const driver = this.driverKey(actor);
+    let r = await this.repo.reservation(id);
+    const notFound = new AppError('RESERVATION_NOT_FOUND', { id });
+    if (!r) throw notFound;
+    const lot = await this.requireLot(r.lot_id);
+    const lotSystem = actor.kind === 'system' && actor.systemCode === lot.system_code && need !== 'driver';
+    if (r.driver !== driver && !lotSystem && !allowed(actor, 'catalogue.write', PARKING_ORG)) throw notFound;
+    const now = new Date().toISOString();
+    if (r.status === 'held' && r.hold_expires_at <= now) {
+      await this.repo.transition(r.id, ['held'], 'expired', now, { holdBefore: now, release: this.allSlices(r) });
+      r = (await this.repo.reservation(id)) ?? r;
+    }
+    return r;
+  }
+
+  private async refuse(actor: Actor, id: string, action: string): Promise<never> {
+    const r = await this.load(actor, id, 'read');
+    fail('RESERVATION_STATE', { id, status: r.status, action });
+  }
+
+  private live(lot: LotRow, occ: { space_type: string; occupied: number; last_event_at: string }[], active: { space_type: string; n: number }[], nowMs: number): LiveState {
+    const updated = occ.reduce<string | null>((m, o) => (m === null || o.last_event_at > m ? o.last_event_at : m), null);
+    const silent = updated === null || nowMs - Date.parse(updated) > this.settings.silentMinutes * 60_000;
+    const spaces: LiveState['spaces'] = {};
+    let total = 0;
+    let free = 0;
+    for (const t of SPACE_TYPES) {
+      const cap = capacity(lot, t);
+      if (cap === 0) continue;
+      const occupied = Number(occ.find((o) => o.space_type === t)?.occupied ?? 0);
+      const reserved = Number(active.find((a) => a.space_type === t)?.n ?? 0);
+      const f = Math.max(0, cap - occupied - reserved);
+      spaces[t] = { total: cap, free: silent ? null : f };
+      total += cap;
+      free += f;
+    }
+    const hours = OpeningHours.parse(lot.opening_hours ? (JSON.parse(lot.opening_hours) as OpeningPeriod[]) : null);
+    const state: LotState = silent ? 'unknown' : !hours.covers(nowMs, 1) ? 'closed' : free === 0 ? 'full' : 'open';
+    return { total, free: silent ? null : free, state, updated, spaces };
+  }
+
+  private lotView(lot: LotRow, live: LiveState) {
+    return {
+      id: lot.id, name: lot.name, district: lot.district, kind: lot.kind as LotKind, operator: lot.operator,
+      lon: lot.lon_e6 / E6, lat: lot.lat_e6 / E6,
+      capacity: Object.fromEntries(SPACE_TYPES.map((t) => [t, capacity(lot, t)])) as Record<SpaceType, number>,
+      reservablePercent: Number(lot.reservable_pct), tariff: JSON.parse(lot.tariff) as TariffBand[],
+      openingHours: lot.opening_hours ? (JSON.parse(lot.opening_hours) as OpeningPeriod[]) : null,
+      systemCode: lot.system_code, createdAt: lot.created_at, live,
+    };
+  }
+
+  private reservationView(r: ReservationRow) {
+    return {
+      id: r.id, lotId: r.lot_id, spaceType: r.space_type as SpaceType, startsAt: r.starts_at, endsAt: r.ends_at,
+      window: TimeSlices.label(Date.parse(r.starts_at), Date.parse(r.ends_at)), status: r.status as ReservationStatus,
+      holdExpiresAt: r.status === 'held' ? r.hold_expires_at : null, priceFen: Number(r.price_fen), plate: r.plate,
+      checkedInAt: r.checked_in_at, checkedOutAt: r.checked_out_at, createdAt: r.created_at, updatedAt: r.updated_at,
+    };
+  }
+}
