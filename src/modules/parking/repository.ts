@@ -180,13 +180,15 @@ export class ParkingRepository {
       const u = await q.executeTakeFirst();
       if (Number(u.numUpdatedRows) !== 1) return false;
       const rel = opts.release;
-      if (rel && rel.slices.length > 0) {
+      if (!rel) return true;
+      // One slice at a time in ascending order, as holds take them, so a release and a hold never deadlock.
+      for (const slice of [...rel.slices].sort()) {
         await tx
           .updateTable('parking_slice_counters')
           .set((eb) => ({ booked: eb('booked', '-', 1) }))
           .where('lot_id', '=', rel.lotId)
           .where('space_type', '=', rel.spaceType)
-          .where('slice_start', 'in', rel.slices)
+          .where('slice_start', '=', slice)
           .where('booked', '>', 0)
           .execute();
       }
