@@ -62,6 +62,10 @@ describe('CKAN Action API shapes', () => {
     expect(byName.search_facets.organization.items[0]).toMatchObject({ name: 'wjw', display_name: '厦门市卫生健康委员会', count: expect.any(Number) });
     const fq = (await call('package_search', { fq: 'organization:wjw res_format:CSV' })).body.result;
     expect(fq.results.every((p: { organization: { name: string } }) => p.organization.name === 'wjw')).toBe(true);
+    const either = (await call('package_search', { fq: 'organization:(wjw OR jtj)', rows: 100 })).body.result;
+    const orgsOf = (r: { results: { organization: { name: string } }[] }) => new Set(r.results.map((p) => p.organization.name));
+    expect(orgsOf(either)).toEqual(new Set(['wjw', 'jtj']));
+    expect(either.count).toBe((await call('package_search', { fq: 'organization:wjw' })).body.result.count + (await call('package_search', { fq: 'organization:jtj' })).body.result.count);
     const sorted = (await call('package_search', { sort: 'name desc', rows: 3, start: 1 })).body.result;
     const names = all.results.map((p: { name: string }) => p.name).sort().reverse();
     expect(sorted.results.map((p: { name: string }) => p.name)).toEqual(names.slice(1, 4));

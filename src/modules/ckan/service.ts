@@ -98,19 +98,31 @@ function lit(v: unknown): string {
 const SEARCH_KEYS = ['organization', 'tags', 'res_format', 'groups', 'license_id', 'name', 'id', 'open_type', 'update_cycle', 'timely'] as const;
 type SearchKey = (typeof SEARCH_KEYS)[number];
 
-/** Splits a Solr-like query into field:value conditions and free words (quotes keep phrases together). */
-function parseSolr(src: string, param: string): { conds: [SearchKey, string][]; words: string[] } {
-  const conds: [SearchKey, string][] = [];
+/**
+ * Splits a Solr-like query into field:value conditions and free words (quotes keep phrases together). A condition
+ * may list alternatives, `organization:(wjw OR jtj)`; conditions on different fields, or repeated, all hold.
+ */
+function parseSolr(src: string, param: string): { conds: [SearchKey, string[]][]; words: string[] } {
+  const conds: [SearchKey, string[]][] = [];
   const words: string[] = [];
+  const checkKey = (key: string): SearchKey => {
+    if (!(SEARCH_KEYS as readonly string[]).includes(key)) throw new CkanError('Search Query Error', 409, `Search Query is invalid: unknown field "${key}" in ${param}; use one of ${SEARCH_KEYS.join(', ')}`);
+    return key as SearchKey;
+  };
+  const unquote = (v: string) => v.trim().replace(/^"(.*)"$/, '$1').replace(/\\"/g, '"');
+  const rest = src.replace(/([A-Za-z_.]+):\(([^)]*)\)/g, (_m, key: string, inner: string) => {
+    const values = inner.split(/\s+OR\s+/i).map(unquote).filter(Boolean);
+    if (!values.length) throw new CkanError('Search Query Error', 409, `Search Query is invalid: no values in ${key}:( ) in ${param}`);
+    conds.push([checkKey(key), values]);
+    return ' ';
+  });
   const re = /([+-]?)(?:([A-Za-z_.]+):)?(?:"((?:[^"\\]|\\.)*)"|(\S+))/g;
-  for (const m of src.matchAll(re)) {
+  for (const m of rest.matchAll(re)) {
     const key = m[2];
     const value = (m[3] ?? m[4] ?? '').replace(/\\"/g, '"');
     if (m[1] === '-') throw new CkanError('Search Query Error', 409, `Search Query is invalid: negated terms are not supported in ${param} ("${m[0]}")`);
-    if (key) {
-      if (!(SEARCH_KEYS as readonly string[]).includes(key)) throw new CkanError('Search Query Error', 409, `Search Query is invalid: unknown field "${key}" in ${param}; use one of ${SEARCH_KEYS.join(', ')}`);
-      conds.push([key as SearchKey, value]);
-    } else if (value && value !== '*:*' && value.toUpperCase() !== 'AND') words.push(value.toLowerCase());
+    if (key) conds.push([checkKey(key), [value]]);
+    else if (value && value !== '*:*' && value.toUpperCase() !== 'AND') words.push(value.toLowerCase());
   }
   return { conds, words };
 }
@@ -231,7 +243,7 @@ export class CkanService {
     const text = (d: Dataset) => [d.name, d.nameEn, d.summary, d.code, d.orgName, ...d.tags, ...publishedFields(d).map((f) => f.label)].join(' ').toLowerCase();
     const scored: { d: Dataset; score: number }[] = [];
     for (const d of await this.published()) {
-      if (!conds.every(([k, v]) => values(d, k).some((x) => x.toLowerCase() === v.toLowerCase()))) continue;
+      if (!conds.every(([k, alts]) => values(d, k).some((x) => alts.some((v) => x.toLowerCase() === v.toLowerCase())))) continue;
       const t = text(d);
       if (!words.every((w) => t.includes(w))) continue;
       const score = words.reduce((s, w) => s + (d.name.toLowerCase().includes(w) ? 2 : 1), 1);
