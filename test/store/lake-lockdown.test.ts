@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +17,7 @@ describe('the Lake engine is locked down', () => {
     const outside = join(tmpdir(), `xmcity-outside-${process.pid}.parquet`);
     writeFileSync(outside, 'not really parquet');
     await expect(p.lake.sourceColumns(outside)).rejects.toThrow(/disabled by configuration|Permission/);
+    rmSync(outside, { force: true });
     await expect(p.lake.sourceColumns('/etc/passwd')).rejects.toThrow(/disabled by configuration|Permission/);
     const inside = join(p.config.dataDir, 'tmp', 'spool', 'x.parquet');
     writeFileSync(inside, 'not really parquet');
