@@ -54,6 +54,10 @@ export interface Config {
   parkingSilentMinutes: number;
   /** Minutes after a confirmed reservation's start before it is released as a no-show (爽约). */
   parkingNoShowMinutes: number;
+  /** Lowest city credit score (信用分) that allows pay-later parking (信用停车). */
+  parkingCreditMinScore: number;
+  /** Arrears in integer fen above which a driver's pay-later parking is suspended until settled. */
+  parkingCreditArrearsLimitFen: number;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -156,6 +160,8 @@ export function loadConfig(opts: { env?: Source; cwd?: string } = {}): Config {
     parkingHoldMinutes: int(src, 'XMCITY_PARKING_HOLD_MINUTES', 10, 1, 24 * 60),
     parkingSilentMinutes: int(src, 'XMCITY_PARKING_SILENT_MINUTES', 10, 1, 7 * 24 * 60),
     parkingNoShowMinutes: int(src, 'XMCITY_PARKING_NO_SHOW_MINUTES', 15, 1, 24 * 60),
+    parkingCreditMinScore: int(src, 'XMCITY_PARKING_CREDIT_MIN_SCORE', 650, 0, 1000),
+    parkingCreditArrearsLimitFen: int(src, 'XMCITY_PARKING_CREDIT_ARREARS_LIMIT_FEN', 20_000, 0, 100_000_000),
   };
 }
 
@@ -165,4 +171,5 @@ const KNOWN_KEYS = [
   'XMCITY_PASSWORD_COST', 'XMCITY_SECURE_COOKIES', 'XMCITY_AUDIT_CHECKPOINT_MINUTES', 'XMCITY_ANON_RPM', 'XMCITY_TOKEN_RPM',
   'XMCITY_SQL_TIMEOUT_MS', 'XMCITY_SQL_MAX_ROWS',
   'XMCITY_PARKING_SLICE_MINUTES', 'XMCITY_PARKING_HOLD_MINUTES', 'XMCITY_PARKING_SILENT_MINUTES', 'XMCITY_PARKING_NO_SHOW_MINUTES',
+  'XMCITY_PARKING_CREDIT_MIN_SCORE', 'XMCITY_PARKING_CREDIT_ARREARS_LIMIT_FEN',
 ];

@@ -61,6 +61,13 @@ export const ERRORS = {
   RESERVATION_STATE: { status: 409, message: 'Reservation {id} is {status}; it cannot be {action} now' },
   LAKE_UNAVAILABLE: { status: 503, message: 'The data lake is not available: {reason}' },
   INTERNAL: { status: 500, message: 'An internal error occurred; it has been logged with id {requestId}' },
+  SHARE_WINDOW_NOT_FOUND: { status: 404, message: 'No sharing window {id} at a shared lot' },
+  PASS_NOT_FOUND: { status: 404, message: 'No valid off-peak pass for {plate} at lot {lot}' },
+  PASS_OUTSIDE_WINDOW: { status: 409, message: 'Pass {id} allows entry only within its sharing window (错时共享时段); {at} is outside it' },
+  PASS_SUSPENDED: { status: 409, message: 'Pass {id} is suspended after repeated overstays (超时停车); entry is refused' },
+  PARKING_SESSION_STATE: { status: 409, message: '{plate} {reason} at lot {lot}' },
+  CREDIT_REFUSED: { status: 403, message: 'Pay-later parking (信用停车) needs a credit score of at least {min}; {plate} has {score}' },
+  CREDIT_SUSPENDED: { status: 409, message: 'Pay-later parking for {plate} is suspended: arrears of {arrearsFen} fen are over the limit of {limitFen} fen; settle first' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 /** A stable error code. */

@@ -336,4 +336,85 @@ export const MIGRATIONS: Record<string, Migration> = {
         .execute();
     },
   },
+  '0008_parking_passes_credit': {
+    async up(db: Kysely<unknown>) {
+      // Off-peak sharing (错时停车): a shared lot's windows, the passes residents buy and each visit made on a pass.
+      await db.schema
+        .createTable('parking_share_windows')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('lot_id', 'text', (c) => c.notNull().references('parking_lots.id'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('periods', 'text', (c) => c.notNull())
+        .addColumn('price_fen', 'bigint', (c) => c.notNull())
+        .addColumn('overstay_fen_per_hour', 'bigint', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('parking_passes')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('lot_id', 'text', (c) => c.notNull().references('parking_lots.id'))
+        .addColumn('window_id', 'text', (c) => c.notNull().references('parking_share_windows.id'))
+        .addColumn('plate', 'text', (c) => c.notNull())
+        .addColumn('holder', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('price_fen', 'bigint', (c) => c.notNull())
+        .addColumn('valid_from', 'text', (c) => c.notNull())
+        .addColumn('valid_until', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('parking_passes_plate').on('parking_passes').columns(['lot_id', 'plate']).execute();
+      await db.schema
+        .createTable('parking_pass_visits')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('pass_id', 'text', (c) => c.notNull().references('parking_passes.id'))
+        .addColumn('entered_at', 'text', (c) => c.notNull())
+        .addColumn('window_ends_at', 'text', (c) => c.notNull())
+        .addColumn('exited_at', 'text')
+        .addColumn('overstay_fen', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('parking_pass_visits_pass').on('parking_pass_visits').columns(['pass_id', 'exited_at']).execute();
+      // Credit parking (信用停车): scores, pay-later accounts, sessions and the append-only ledger with its settlements.
+      await db.schema
+        .createTable('parking_credit_scores')
+        .addColumn('plate', 'text', (c) => c.primaryKey())
+        .addColumn('score', 'integer', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('parking_credit_accounts')
+        .addColumn('plate', 'text', (c) => c.primaryKey())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('balance_fen', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('parking_credit_sessions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('lot_id', 'text', (c) => c.notNull().references('parking_lots.id'))
+        .addColumn('plate', 'text', (c) => c.notNull())
+        .addColumn('entered_at', 'text', (c) => c.notNull())
+        .addColumn('exited_at', 'text')
+        .addColumn('charge_fen', 'bigint')
+        .execute();
+      await db.schema.createIndex('parking_credit_sessions_open').on('parking_credit_sessions').columns(['lot_id', 'plate', 'exited_at']).execute();
+      await db.schema
+        .createTable('parking_credit_ledger')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('plate', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('amount_fen', 'bigint', (c) => c.notNull())
+        .addColumn('session_id', 'text')
+        .addColumn('settlement_id', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('parking_credit_ledger_plate').on('parking_credit_ledger').columns(['plate', 'kind', 'created_at']).execute();
+      // Which charge a settlement covered: insert-only, and the primary key lets each charge be settled once.
+      await db.schema
+        .createTable('parking_credit_settled')
+        .addColumn('entry_id', 'text', (c) => c.primaryKey())
+        .addColumn('settlement_id', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
 };

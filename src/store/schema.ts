@@ -23,6 +23,14 @@ export interface StoreSchema {
   parking_occupancy: ParkingOccupancyTable;
   parking_reservations: ParkingReservationTable;
   parking_slice_counters: ParkingSliceCounterTable;
+  parking_share_windows: ParkingShareWindowTable;
+  parking_passes: ParkingPassTable;
+  parking_pass_visits: ParkingPassVisitTable;
+  parking_credit_scores: ParkingCreditScoreTable;
+  parking_credit_accounts: ParkingCreditAccountTable;
+  parking_credit_sessions: ParkingCreditSessionTable;
+  parking_credit_ledger: ParkingCreditLedgerTable;
+  parking_credit_settled: ParkingCreditSettledTable;
 }
 
 export interface OrganisationTable {
@@ -297,4 +305,74 @@ export interface ParkingSliceCounterTable {
   space_type: string;
   slice_start: string;
   booked: number;
+}
+
+export interface ParkingShareWindowTable {
+  id: string;
+  lot_id: string;
+  name: string;
+  periods: string;
+  price_fen: number;
+  overstay_fen_per_hour: number;
+  created_at: string;
+}
+
+export interface ParkingPassTable {
+  id: string;
+  lot_id: string;
+  window_id: string;
+  plate: string;
+  holder: string;
+  state: string;
+  price_fen: number;
+  valid_from: string;
+  valid_until: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ParkingPassVisitTable {
+  id: string;
+  pass_id: string;
+  entered_at: string;
+  window_ends_at: string;
+  exited_at: string | null;
+  overstay_fen: number;
+}
+
+export interface ParkingCreditScoreTable {
+  plate: string;
+  score: number;
+  updated_at: string;
+}
+
+export interface ParkingCreditAccountTable {
+  plate: string;
+  state: string;
+  balance_fen: number;
+  updated_at: string;
+}
+
+export interface ParkingCreditSessionTable {
+  id: string;
+  lot_id: string;
+  plate: string;
+  entered_at: string;
+  exited_at: string | null;
+  charge_fen: number | null;
+}
+
+export interface ParkingCreditLedgerTable {
+  id: string;
+  plate: string;
+  kind: string;
+  amount_fen: number;
+  session_id: string | null;
+  settlement_id: string | null;
+  created_at: string;
+}
+
+export interface ParkingCreditSettledTable {
+  entry_id: string;
+  settlement_id: string;
 }
