@@ -25,6 +25,8 @@ import { OpenPlanService } from './modules/openplan/service.ts';
 import { PortalService } from './modules/portal/service.ts';
 import { ParkingRepository } from './modules/parking/repository.ts';
 import { ParkingService } from './modules/parking/service.ts';
+import { PassService } from './modules/parking/passes.ts';
+import { CreditService } from './modules/parking/credit.ts';
 import { openStore, type Store } from './store/store.ts';
 
 /** The platform's services over its two storage ports; the HTTP server and the CLI both stand on it. */
@@ -46,6 +48,10 @@ export interface Platform {
   plans: OpenPlanService;
   portal: PortalService;
   parking: ParkingService;
+  /** Off-peak sharing passes (错时停车). */
+  parkingPasses: PassService;
+  /** Credit parking (信用停车). */
+  parkingCredit: CreditService;
   close(): Promise<void>;
 }
 
@@ -80,6 +86,8 @@ export async function openPlatform(config: Config, opts: { storeSchema?: string 
     sliceMinutes: config.parkingSliceMinutes, holdMinutes: config.parkingHoldMinutes, silentMinutes: config.parkingSilentMinutes, noShowMinutes: config.parkingNoShowMinutes,
   });
   parking.startSweeps();
+  const parkingPasses = new PassService(store, orgs, sharing.calendar);
+  const parkingCredit = new CreditService(store, orgs, { minScore: config.parkingCreditMinScore, arrearsLimitFen: config.parkingCreditArrearsLimitFen });
   const ckan = new CkanService(catalogue, orgs, query, sandbox, { maxPageSize: config.maxPageSize, siteTitle: '厦门市公共数据开放平台 Xiamen Open Data' });
   for (const d of await catalogue.all()) await lake.ensureTable(d);
   for (const d of await catalogue.all()) await ingest.reconcile(d.code);
@@ -92,7 +100,7 @@ export async function openPlatform(config: Config, opts: { storeSchema?: string 
   checkpointTimer?.unref();
   let closed = false;
   return {
-    config, store, lake, metrics, orgs, catalogue, ingest, query, hub, audit, identity, sharing, access, ckan, plans, portal, parking,
+    config, store, lake, metrics, orgs, catalogue, ingest, query, hub, audit, identity, sharing, access, ckan, plans, portal, parking, parkingPasses, parkingCredit,
     async close() {
       if (closed) return;
       closed = true;

@@ -1,11 +1,13 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Actor } from '../access/actor.ts';
 import { AnyObject, authErrors as errors } from '../../http/schemas.ts';
-import { FeedQuery, HoldBody, LotParams, NewLotBody, OccupancyBody, ReservationParams, WindowQuery } from './schemas.ts';
+import type { CreditService } from './credit.ts';
+import type { PassService } from './passes.ts';
+import { BuyPassBody, FeedQuery, HoldBody, LotParams, NewLotBody, NewShareWindowBody, OccupancyBody, PassParams, PlateEventBody, PlateParams, ReservationParams, ScoresBody, SettleBody, WindowQuery } from './schemas.ts';
 import type { ParkingService } from './service.ts';
 
 /** HTTP routes of smart parking (智慧停车): lots, occupancy pushes, the open GeoJSON feed, quotes and reservations. */
-export const parkingRoutes: FastifyPluginAsyncTypebox<{ parking: ParkingService }> = async (app, { parking }) => {
+export const parkingRoutes: FastifyPluginAsyncTypebox<{ parking: ParkingService; passes: PassService; credit: CreditService }> = async (app, { parking, passes, credit }) => {
   app.get('/parking/lots.geojson', {
     schema: {
       tags: ['parking'],
@@ -72,4 +74,52 @@ export const parkingRoutes: FastifyPluginAsyncTypebox<{ parking: ParkingService 
   step('check-in', 'Check in at the lot (入场)', (a, id) => parking.checkIn(a, id));
   step('check-out', 'Check out (出场); the slices still ahead are given back', (a, id) => parking.checkOut(a, id));
   step('cancel', 'Cancel a held or confirmed reservation; its slices are given back', (a, id) => parking.cancel(a, id));
+
+  // ── Off-peak sharing (错时停车) ───────────────────────────────────────────────────────────────────────────
+
+  app.post('/parking/lots/:id/share-windows', {
+    schema: { tags: ['parking'], summary: "Declare a shared lot's sharing window with its pass price and overstay rate in integer fen", params: LotParams, body: NewShareWindowBody, response: { 201: AnyObject, ...errors } },
+  }, async (req, reply) => reply.code(201).send(await passes.createWindow(req.actor, req.params.id, req.body)));
+
+  app.get('/parking/lots/:id/share-windows', {
+    schema: { tags: ['parking'], summary: "A shared lot's sharing windows", security: [], params: LotParams, response: { 200: AnyObject, ...errors } },
+  }, async (req) => passes.windows(req.params.id));
+
+  app.post('/parking/passes', {
+    schema: { tags: ['parking'], summary: 'Buy an off-peak pass (错峰停车证) for a plate and sharing window', body: BuyPassBody, response: { 201: AnyObject, ...errors } },
+  }, async (req, reply) => reply.code(201).send(await passes.buy(req.actor, req.body)));
+
+  app.get('/parking/passes/:id', {
+    schema: { tags: ['parking'], summary: 'One pass with its state and recent overstays (its holder, the transport department)', params: PassParams, response: { 200: AnyObject, ...errors } },
+  }, async (req) => passes.pass(req.actor, req.params.id));
+
+  app.post('/parking/lots/:id/pass-entries', {
+    schema: { tags: ['parking'], summary: "An entry on a pass, from the lot's system; 409 PASS_OUTSIDE_WINDOW or PASS_SUSPENDED when refused", params: LotParams, body: PlateEventBody, response: { 201: AnyObject, ...errors } },
+  }, async (req, reply) => reply.code(201).send(await passes.enter(req.actor, req.params.id, req.body)));
+
+  app.post('/parking/lots/:id/pass-exits', {
+    schema: { tags: ['parking'], summary: "An exit on a pass, from the lot's system: overstay charged per started hour; the third overstay in 30 days suspends the pass", params: LotParams, body: PlateEventBody, response: { 200: AnyObject, ...errors } },
+  }, async (req) => passes.exit(req.actor, req.params.id, req.body));
+
+  // ── Credit parking (信用停车) ────────────────────────────────────────────────────────────────────────────
+
+  app.put('/parking/credit/scores', {
+    schema: { tags: ['parking'], summary: 'Load city credit scores per plate (the transport department, the platform operator)', body: ScoresBody, response: { 200: AnyObject, ...errors } },
+  }, async (req) => credit.putScores(req.actor, req.body.scores));
+
+  app.post('/parking/lots/:id/credit-check-in', {
+    schema: { tags: ['parking'], summary: "A pay-later check-in, from the lot's system; 403 CREDIT_REFUSED below the score threshold, 409 CREDIT_SUSPENDED over the arrears limit", params: LotParams, body: PlateEventBody, response: { 201: AnyObject, ...errors } },
+  }, async (req, reply) => reply.code(201).send(await credit.checkIn(req.actor, req.params.id, req.body)));
+
+  app.post('/parking/lots/:id/credit-check-out', {
+    schema: { tags: ['parking'], summary: "A pay-later check-out, from the lot's system: the tariff's charge in integer fen is appended to the ledger", params: LotParams, body: PlateEventBody, response: { 200: AnyObject, ...errors } },
+  }, async (req) => credit.checkOut(req.actor, req.params.id, req.body));
+
+  app.post('/parking/credit/settlements', {
+    schema: { tags: ['parking'], summary: "Run a settlement: charge every driver's unsettled entries at once (operators)", body: SettleBody, response: { 200: AnyObject, ...errors } },
+  }, async (req) => credit.settleAs(req.actor, req.body.at));
+
+  app.get('/parking/credit/accounts/:plate', {
+    schema: { tags: ['parking'], summary: "A driver's pay-later account: state, balance, ledger sum and entries (operators)", params: PlateParams, response: { 200: AnyObject, ...errors } },
+  }, async (req) => credit.account(req.actor, req.params.plate));
 };

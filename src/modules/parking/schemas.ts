@@ -54,3 +54,34 @@ export const FeedQuery = Type.Object({
   near: Type.Optional(Type.String({ maxLength: 60, description: 'lon,lat' })),
   radius: Type.Optional(Type.Integer({ minimum: 1, maximum: 50_000, description: 'metres around near (default 1000)' })),
 });
+
+const Plate = Type.String({ minLength: 2, maxLength: 12, description: 'licence plate, e.g. 闽D12345' });
+const Fen = Type.Integer({ minimum: 0, maximum: 100_000_000, description: 'integer fen (分)' });
+
+/** A pass id in a path. */
+export const PassParams = Type.Object({ id: Type.String({ minLength: 2, maxLength: 40, pattern: '^[A-Za-z0-9-]+$' }) });
+/** A plate in a path. */
+export const PlateParams = Type.Object({ plate: Plate });
+
+/** The body that declares a shared lot's sharing window (错时共享时段). */
+export const NewShareWindowBody = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 100 }),
+  periods: Type.Array(
+    Type.Object({ days: Type.Union([Type.Literal('workday'), Type.Literal('restday')]), from: Clock, to: Clock }, { additionalProperties: false }),
+    { minItems: 1, maxItems: 14, description: 'on working or rest days (the work calendar decides holidays and make-up days); to ≤ from ends the next day' },
+  ),
+  priceFen: Fen,
+  overstayFenPerHour: Fen,
+});
+
+/** The body that buys a pass. */
+export const BuyPassBody = Type.Object({ windowId: Type.String({ minLength: 2, maxLength: 40, pattern: '^[A-Za-z0-9-]+$' }), plate: Plate, validFrom: Type.Optional(Time) });
+
+/** An entry or exit of a plate reported by a lot's system. */
+export const PlateEventBody = Type.Object({ plate: Plate, at: Type.Optional(Time) });
+
+/** City credit scores per plate. */
+export const ScoresBody = Type.Object({ scores: Type.Array(Type.Object({ plate: Plate, score: Type.Integer({ minimum: 0, maximum: 1000 }) }), { minItems: 1, maxItems: 10_000 }) });
+
+/** When a settlement run counts up to (default now). */
+export const SettleBody = Type.Object({ at: Type.Optional(Time) });

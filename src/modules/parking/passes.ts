@@ -1,0 +1,194 @@
+import { randomBytes } from 'node:crypto';
+import { AppError, fail } from '../../errors.ts';
+import type { Store } from '../../store/store.ts';
+import type { Actor } from '../access/actor.ts';
+import { allowed, requireAccess } from '../access/policy.ts';
+import type { OrganisationService } from '../organisations/service.ts';
+import type { WorkCalendar } from '../sharing/calendar.ts';
+import { eventTime, holderKey, requireLotSystem } from './lot-system.ts';
+import type { LotRow } from './repository.ts';
+import { PARKING_ORG } from './service.ts';
+import { ShareWindows, type SharePeriod } from './share-windows.ts';
+
+/** A pass's state (错峰停车证状态): active, or suspended after repeated overstays (entries refused). */
+export type PassState = 'active' | 'suspended';
+
+/** How off-peak passes behave. */
+export interface PassSettings {
+  /** Days a pass is valid from its start. */
+  validDays: number;
+  /** Overstays within `overstayWindowDays` that suspend a pass. */
+  overstaysToSuspend: number;
+  /** Days over which overstays are counted. */
+  overstayWindowDays: number;
+}
+
+/** The defaults: a 30-day pass, suspended at the third overstay within 30 days. */
+export const DEFAULT_PASS_SETTINGS: PassSettings = { validDays: 30, overstaysToSuspend: 3, overstayWindowDays: 30 };
+
+const HOUR_MS = 3600_000;
+const DAY_MS = 86400_000;
+
+/** A new sharing window of a shared lot, with its pass price and overstay charge in integer fen. */
+export interface NewShareWindow {
+  name: string;
+  periods: SharePeriod[];
+  priceFen: number;
+  overstayFenPerHour: number;
+}
+
+/**
+ * Off-peak sharing (错时停车): a shared lot (an office, school or hospital) opens its places to residents in
+ * declared windows; a resident buys a pass for one window; the lot's system reports entries (refused outside the
+ * window or while the pass is suspended) and exits (each started hour past the window's end is charged); the
+ * third overstay within 30 days suspends the pass.
+ */
+export class PassService {
+  constructor(
+    private readonly store: Store,
+    private readonly orgs: OrganisationService,
+    private readonly calendar: WorkCalendar,
+    private readonly settings: PassSettings = DEFAULT_PASS_SETTINGS,
+  ) {}
+
+  /** Declares a sharing window of a shared lot (platform admins, the transport department's stewards). */
+  async createWindow(actor: Actor, lotId: string, input: NewShareWindow) {
+    requireAccess({ actor, permission: 'catalogue.write', orgs: [PARKING_ORG] });
+    const lot = await this.requireLot(lotId);
+    if (lot.kind !== 'shared') fail('VALIDATION_FAILED', { reason: `lot ${lot.id} is a ${lot.kind} lot; sharing windows belong to shared lots` });
+    const windows = ShareWindows.parse(input.periods);
+    for (const [k, v] of [['priceFen', input.priceFen], ['overstayFenPerHour', input.overstayFenPerHour]] as const) {
+      if (!Number.isSafeInteger(v) || v < 0) fail('VALIDATION_FAILED', { reason: `${k} must be a whole number of fen, 0 or more` });
+    }
+    const row = {
+      id: `win-${randomBytes(5).toString('hex')}`, lot_id: lot.id, name: input.name, periods: JSON.stringify(windows.toJSON()),
+      price_fen: input.priceFen, overstay_fen_per_hour: input.overstayFenPerHour, created_at: new Date().toISOString(),
+    };
+    await this.store.db.insertInto('parking_share_windows').values(row).execute();
+    return this.windowView(row);
+  }
+
+  /** The sharing windows of a lot; public. */
+  async windows(lotId: string) {
+    await this.requireLot(lotId);
+    const rows = await this.store.db.selectFrom('parking_share_windows').selectAll().where('lot_id', '=', lotId).orderBy('created_at').execute();
+    return { items: rows.map((r) => this.windowView(r)) };
+  }
+
+  /** Buys a pass (购买错峰停车证) for a plate and window, valid from `validFrom` (default now) for the configured days. */
+  async buy(actor: Actor, input: { windowId: string; plate: string; validFrom?: string }) {
+    const holder = holderKey(actor);
+    const w = await this.store.db.selectFrom('parking_share_windows').selectAll().where('id', '=', input.windowId).executeTakeFirst();
+    if (!w) fail('SHARE_WINDOW_NOT_FOUND', { id: input.windowId });
+    const from = input.validFrom === undefined ? Date.now() : eventTime(input.validFrom);
+    const now = new Date().toISOString();
+    const row = {
+      id: `pass-${randomBytes(6).toString('hex')}`, lot_id: w.lot_id, window_id: w.id, plate: input.plate.trim(), holder, state: 'active' as PassState,
+      price_fen: Number(w.price_fen), valid_from: new Date(from).toISOString(), valid_until: new Date(from + this.settings.validDays * DAY_MS).toISOString(),
+      created_at: now, updated_at: now,
+    };
+    await this.store.db.insertInto('parking_passes').values(row).execute();
+    return this.passView(row, 0);
+  }
+
+  /** One pass with its overstays in the last 30 days (its holder, the transport department). */
+  async pass(actor: Actor, id: string) {
+    const p = await this.store.db.selectFrom('parking_passes').selectAll().where('id', '=', id).executeTakeFirst();
+    const notFound = new AppError('PASS_NOT_FOUND', { plate: '?', lot: '?' });
+    if (!p) throw notFound;
+    if (actor.kind === 'anonymous') fail('AUTH_REQUIRED');
+    if (p.holder !== holderKey(actor) && !allowed(actor, 'catalogue.write', PARKING_ORG)) throw notFound;
+    // Counted as the next exit would count them: up to now, or up to the last exit when the lot reported it ahead of our clock.
+    const last = await this.store.db.selectFrom('parking_pass_visits').select((eb) => eb.fn.max('exited_at').as('t')).where('pass_id', '=', p.id).executeTakeFirst();
+    const until = Math.max(Date.now(), last?.t ? Date.parse(String(last.t)) : 0);
+    return this.passView(p, await this.overstays(p.id, until));
+  }
+
+  /**
+   * An entry at the lot on a pass, reported by the lot's system: refused (PASS_NOT_FOUND, PASS_SUSPENDED,
+   * PASS_OUTSIDE_WINDOW) unless the plate holds a valid active pass and the time lies in its window.
+   */
+  async enter(actor: Actor, lotId: string, input: { plate: string; at?: string }) {
+    const lot = await this.requireLot(lotId);
+    await requireLotSystem(this.orgs, actor, lot);
+    const t = eventTime(input.at);
+    const iso = new Date(t).toISOString();
+    const plate = input.plate.trim();
+    const p = await this.store.db
+      .selectFrom('parking_passes').selectAll()
+      .where('lot_id', '=', lot.id).where('plate', '=', plate).where('valid_from', '<=', iso).where('valid_until', '>', iso)
+      .orderBy('state').orderBy('created_at', 'desc')
+      .executeTakeFirst();
+    if (!p) fail('PASS_NOT_FOUND', { plate, lot: lot.id });
+    if (p.state === 'suspended') fail('PASS_SUSPENDED', { id: p.id });
+    const w = await this.store.db.selectFrom('parking_share_windows').selectAll().where('id', '=', p.window_id).executeTakeFirstOrThrow();
+    const span = ShareWindows.parse(JSON.parse(w.periods) as SharePeriod[]).windowAt(t, this.calendar);
+    if (!span) fail('PASS_OUTSIDE_WINDOW', { id: p.id, at: iso });
+    if (await this.openVisit(p.id)) fail('PARKING_SESSION_STATE', { plate, reason: 'is already in', lot: lot.id });
+    const visit = { id: `visit-${randomBytes(6).toString('hex')}`, pass_id: p.id, entered_at: iso, window_ends_at: new Date(span.endMs).toISOString(), exited_at: null, overstay_fen: 0 };
+    await this.store.db.insertInto('parking_pass_visits').values(visit).execute();
+    return { passId: p.id, visitId: visit.id, enteredAt: iso, windowEndsAt: visit.window_ends_at };
+  }
+
+  /**
+   * An exit on a pass, reported by the lot's system: every started hour past the window's end is charged at the
+   * window's overstay rate (超时费, integer fen); the configured number of overstays within the counting period
+   * suspends the pass.
+   */
+  async exit(actor: Actor, lotId: string, input: { plate: string; at?: string }) {
+    const lot = await this.requireLot(lotId);
+    await requireLotSystem(this.orgs, actor, lot);
+    const t = eventTime(input.at);
+    const iso = new Date(t).toISOString();
+    const plate = input.plate.trim();
+    const open = await this.store.db
+      .selectFrom('parking_pass_visits as v').innerJoin('parking_passes as p', 'p.id', 'v.pass_id').innerJoin('parking_share_windows as w', 'w.id', 'p.window_id')
+      .select(['v.id', 'v.pass_id', 'v.entered_at', 'v.window_ends_at', 'w.overstay_fen_per_hour'])
+      .where('p.lot_id', '=', lot.id).where('p.plate', '=', plate).where('v.exited_at', 'is', null)
+      .executeTakeFirst();
+    if (!open) fail('PARKING_SESSION_STATE', { plate, reason: 'has no open visit on a pass', lot: lot.id });
+    if (iso < open.entered_at) fail('VALIDATION_FAILED', { reason: 'the exit is before the entry' });
+    const overMs = Math.max(0, t - Date.parse(open.window_ends_at));
+    const startedHours = Math.floor((overMs + HOUR_MS - 1) / HOUR_MS);
+    const overstayFen = startedHours * Number(open.overstay_fen_per_hour);
+    const u = await this.store.db.updateTable('parking_pass_visits').set({ exited_at: iso, overstay_fen: overstayFen }).where('id', '=', open.id).where('exited_at', 'is', null).executeTakeFirst();
+    if (Number(u.numUpdatedRows) !== 1) fail('PARKING_SESSION_STATE', { plate, reason: 'has no open visit on a pass', lot: lot.id });
+    const overstays = await this.overstays(open.pass_id, t);
+    if (overstayFen > 0 && overstays >= this.settings.overstaysToSuspend) {
+      await this.store.db.updateTable('parking_passes').set({ state: 'suspended', updated_at: new Date().toISOString() }).where('id', '=', open.pass_id).execute();
+    }
+    const p = await this.store.db.selectFrom('parking_passes').select('state').where('id', '=', open.pass_id).executeTakeFirstOrThrow();
+    return { passId: open.pass_id, visitId: open.id, exitedAt: iso, overstayMinutes: Math.floor(overMs / 60_000), overstayHours: startedHours, overstayFen, overstaysIn30Days: overstays, passState: p.state as PassState };
+  }
+
+  // ── Internals ───────────────────────────────────────────────────────────────────────────────────────────
+
+  /** Overstays of a pass that ended in the counting period before `t`. */
+  private async overstays(passId: string, t: number): Promise<number> {
+    const r = await this.store.db
+      .selectFrom('parking_pass_visits').select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('pass_id', '=', passId).where('overstay_fen', '>', 0)
+      .where('exited_at', '>', new Date(t - this.settings.overstayWindowDays * DAY_MS).toISOString())
+      .where('exited_at', '<=', new Date(t).toISOString())
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
+  private openVisit(passId: string) {
+    return this.store.db.selectFrom('parking_pass_visits').select('id').where('pass_id', '=', passId).where('exited_at', 'is', null).executeTakeFirst();
+  }
+
+  private async requireLot(id: string): Promise<LotRow> {
+    const lot = await this.store.db.selectFrom('parking_lots').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!lot) fail('LOT_NOT_FOUND', { id });
+    return lot;
+  }
+
+  private windowView(w: { id: string; lot_id: string; name: string; periods: string; price_fen: number; overstay_fen_per_hour: number; created_at: string }) {
+    return { id: w.id, lotId: w.lot_id, name: w.name, periods: JSON.parse(w.periods) as SharePeriod[], priceFen: Number(w.price_fen), overstayFenPerHour: Number(w.overstay_fen_per_hour), createdAt: w.created_at };
+  }
+
+  private passView(p: { id: string; lot_id: string; window_id: string; plate: string; state: string; price_fen: number; valid_from: string; valid_until: string; created_at: string }, overstays: number) {
+    return { id: p.id, lotId: p.lot_id, windowId: p.window_id, plate: p.plate, state: p.state as PassState, priceFen: Number(p.price_fen), validFrom: p.valid_from, validUntil: p.valid_until, overstaysIn30Days: overstays, createdAt: p.created_at };
+  }
+}

@@ -1,0 +1,279 @@
+// Off-peak sharing passes (错时停车) and credit parking (信用停车) over HTTP, on both Stores: entries refused outside
+// the sharing window, overstays charged per started hour, suspension at the third overstay; pay-later charges in
+// integer fen on an append-only ledger whose entries always sum to the balance.
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AppError } from '../../src/errors.ts';
+import { cliActor } from '../../src/modules/access/actor.ts';
+import { STORE_BACKENDS, as, signIn, testApp, tokenFor } from '../helpers.ts';
+
+const OP = cliActor('test');
+const DAY = 86400_000;
+
+/** The Beijing calendar day `days` after today (YYYY-MM-DD). */
+function bjDay(days: number): string {
+  return new Date(Date.now() + 8 * 3600_000 + days * DAY).toISOString().slice(0, 10);
+}
+/** An ISO time in Beijing on a day. */
+const at = (day: string, hhmm: string) => `${day}T${hhmm}:00+08:00`;
+const iso = (s: string) => new Date(s).toISOString();
+/** The day `n` days after a day. */
+const plus = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY).toISOString().slice(0, 10);
+
+const TARIFF = [
+  { from: '08:00', to: '20:00', fenPerHour: 800 },
+  { from: '20:00', to: '08:00', fenPerHour: 200 },
+];
+/** Odd rates, so rounding up once per session matters. */
+const ODD_TARIFF = [
+  { from: '07:15', to: '21:45', fenPerHour: 137 },
+  { from: '21:45', to: '07:15', fenPerHour: 41 },
+];
+
+/** The reference price: fen per hour of each Beijing minute, summed, divided by 60 and rounded up once. */
+function referenceFen(bands: typeof TARIFF, startMs: number, endMs: number): number {
+  const clock = (s: string) => Number(s.slice(0, 2)) * 60 + Number(s.slice(3));
+  let sum = 0;
+  for (let m = Math.floor(startMs / 60_000); m < Math.floor(endMs / 60_000); m++) {
+    const mod = (m + 480) % 1440;
+    const band = bands.find((b) => {
+      const f = clock(b.from);
+      const t = clock(b.to);
+      return f < t ? f <= mod && mod < t : mod >= f || mod < t;
+    })!;
+    sum += band.fenPerHour;
+  }
+  return Math.floor((sum + 59) / 60);
+}
+
+let lotN = 0;
+
+describe.each(STORE_BACKENDS)('off-peak passes and credit parking on $name', ({ databaseUrl }) => {
+  let base: FastifyInstance;
+  let close: () => Promise<void>;
+  let steward: FastifyInstance;
+  let resident: FastifyInstance;
+  let parkSystem: FastifyInstance;
+  let busSystem: FastifyInstance;
+
+  beforeAll(async () => {
+    const t = await testApp({ demo: 'none', databaseUrl, env: { XMCITY_PARKING_CREDIT_ARREARS_LIMIT_FEN: '10000' } });
+    base = t.app;
+    close = t.close;
+    const { orgs } = base.platform;
+    for (const [code, name] of [['DSJJ', '大数据管理局'], ['JTJ', '交通运输局']]) {
+      await orgs.createOrganisation({ code, name, nameEn: code, kind: 'department', adcode: null });
+    }
+    await orgs.createSystem({ code: 'JTJ-PARK', orgCode: 'JTJ', name: '智慧停车平台', nameEn: 'Smart parking', cycle: 'realtime' });
+    await orgs.createSystem({ code: 'JTJ-BUS', orgCode: 'JTJ', name: '公交调度', nameEn: 'Bus', cycle: 'daily' });
+    steward = as(base, { cookie: (await signIn(base, 'JTJ', 'data_steward')).cookie });
+    resident = as(base, { cookie: (await signIn(base, 'DSJJ', 'analyst')).cookie });
+    parkSystem = as(base, { authorization: `Bearer ${await tokenFor(base, 'JTJ-PARK', ['ingest'])}` });
+    busSystem = as(base, { authorization: `Bearer ${await tokenFor(base, 'JTJ-BUS', ['ingest'])}` });
+  }, 60_000);
+  afterAll(async () => close());
+
+  const newLot = async (kind: string, tariff = TARIFF) => {
+    const r = await steward.inject({
+      method: 'POST', url: '/api/v1/parking/lots',
+      payload: { id: `plot-${++lotN}`, name: `共享停车场${lotN}`, district: '350203', kind, operator: '厦门某医院', lon: 118.09, lat: 24.48, capacity: { standard: 20 }, reservablePercent: 0, tariff, systemCode: 'JTJ-PARK' },
+    });
+    expect(r.statusCode, r.body).toBe(201);
+    return (r.json() as { id: string }).id;
+  };
+  const post = (app: FastifyInstance, url: string, payload: unknown) => app.inject({ method: 'POST', url: `/api/v1${url}`, payload: payload as object });
+
+  describe('off-peak sharing (错时停车)', () => {
+    const PERIODS = [{ days: 'workday', from: '18:30', to: '07:30' }, { days: 'restday', from: '00:00', to: '24:00' }];
+    let lotId: string;
+    let windowId: string;
+    // A Wednesday at least two days ahead, and the days after it.
+    let W = bjDay(2);
+    while (new Date(`${W}T00:00:00Z`).getUTCDay() !== 3) W = plus(W, 1);
+    const [THU, FRI, MON, TUE] = [plus(W, 1), plus(W, 2), plus(W, 5), plus(W, 6)];
+
+    beforeAll(async () => {
+      // Next week's Wednesday is a public holiday, the Sunday after it a make-up working day (调休上班).
+      base.platform.sharing.calendar.setOverrides([{ day: plus(W, 7), kind: 'holiday' }, { day: plus(W, 11), kind: 'workday' }]);
+      lotId = await newLot('shared');
+      const r = await post(steward, `/parking/lots/${lotId}/share-windows`, { name: '夜间及节假日', periods: PERIODS, priceFen: 15000, overstayFenPerHour: 500 });
+      expect(r.statusCode, r.body).toBe(201);
+      windowId = (r.json() as { id: string }).id;
+    });
+
+    it('declares windows only on shared lots, by the transport department', async () => {
+      const garage = await newLot('garage');
+      const r = await post(steward, `/parking/lots/${garage}/share-windows`, { name: 'x', periods: PERIODS, priceFen: 100, overstayFenPerHour: 100 });
+      expect(r.statusCode).toBe(400);
+      expect((r.json() as { error: { code: string } }).error.code).toBe('VALIDATION_FAILED');
+      const denied = await post(resident, `/parking/lots/${lotId}/share-windows`, { name: 'x', periods: PERIODS, priceFen: 100, overstayFenPerHour: 100 });
+      expect(denied.statusCode).toBe(403);
+      const list = (await base.inject({ url: `/api/v1/parking/lots/${lotId}/share-windows` })).json() as { items: { priceFen: number; periods: unknown }[] };
+      expect(list.items).toEqual([expect.objectContaining({ priceFen: 15000, overstayFenPerHour: 500, periods: PERIODS })]);
+    });
+
+    it('refuses entry outside the window, charges each started hour of overstay and suspends the pass at the third overstay in 30 days', async () => {
+      const buy = await post(resident, '/parking/passes', { windowId, plate: '闽D10001' });
+      expect(buy.statusCode, buy.body).toBe(201);
+      const pass = buy.json() as { id: string; priceFen: number; state: string };
+      expect(pass).toMatchObject({ priceFen: 15000, state: 'active' });
+      const enter = (plate: string, t: string, app = parkSystem) => post(app, `/parking/lots/${lotId}/pass-entries`, { plate, at: t });
+      const exit = (plate: string, t: string) => post(parkSystem, `/parking/lots/${lotId}/pass-exits`, { plate, at: t });
+
+      const midday = await enter('闽D10001', at(W, '12:00'));
+      expect(midday.statusCode).toBe(409);
+      expect((midday.json() as { error: { code: string } }).error.code).toBe('PASS_OUTSIDE_WINDOW');
+      expect((await enter('闽D99999', at(W, '19:00'))).statusCode).toBe(404);
+      expect((await enter('闽D10001', at(W, '19:00'), busSystem)).statusCode).toBe(403);
+
+      const e1 = await enter('闽D10001', at(W, '19:00'));
+      expect(e1.statusCode, e1.body).toBe(201);
+      expect((e1.json() as { windowEndsAt: string }).windowEndsAt).toBe(iso(at(THU, '07:30')));
+      expect((await enter('闽D10001', at(W, '19:30'))).statusCode).toBe(409);
+      expect((await exit('闽D10001', at(THU, '07:00'))).json()).toMatchObject({ overstayFen: 0, passState: 'active' });
+
+      // 40 minutes over: one started hour.
+      await enter('闽D10001', at(THU, '20:00'));
+      expect((await exit('闽D10001', at(FRI, '08:10'))).json()).toMatchObject({ overstayMinutes: 40, overstayHours: 1, overstayFen: 500, overstaysIn30Days: 1, passState: 'active' });
+
+      // Friday night runs into the weekend: one stretch until Monday 00:00; 2 h 1 min over is three started hours.
+      const e3 = await enter('闽D10001', at(FRI, '19:00'));
+      expect((e3.json() as { windowEndsAt: string }).windowEndsAt).toBe(iso(at(MON, '00:00')));
+      expect((await exit('闽D10001', at(MON, '02:01'))).json()).toMatchObject({ overstayHours: 3, overstayFen: 1500, overstaysIn30Days: 2, passState: 'active' });
+
+      await enter('闽D10001', at(MON, '18:40'));
+      expect((await exit('闽D10001', at(TUE, '07:31'))).json()).toMatchObject({ overstayMinutes: 1, overstayFen: 500, overstaysIn30Days: 3, passState: 'suspended' });
+
+      const refused = await enter('闽D10001', at(TUE, '19:00'));
+      expect(refused.statusCode).toBe(409);
+      expect((refused.json() as { error: { code: string } }).error.code).toBe('PASS_SUSPENDED');
+      expect((await resident.inject({ url: `/api/v1/parking/passes/${pass.id}` })).json()).toMatchObject({ state: 'suspended', overstaysIn30Days: 3 });
+      const fees = await base.platform.store.db.selectFrom('parking_pass_visits').select('overstay_fen').where('pass_id', '=', pass.id).orderBy('entered_at').execute();
+      expect(fees.map((f) => Number(f.overstay_fen))).toEqual([0, 500, 1500, 500]);
+    });
+
+    it('follows the work calendar: a public holiday is shared all day, a make-up working day is not', async () => {
+      await post(resident, '/parking/passes', { windowId, plate: '闽D10002' });
+      const holiday = await post(parkSystem, `/parking/lots/${lotId}/pass-entries`, { plate: '闽D10002', at: at(plus(W, 7), '12:00') });
+      expect(holiday.statusCode, holiday.body).toBe(201);
+      // Tuesday night joins the holiday: the stretch ends at Thursday 00:00.
+      expect((holiday.json() as { windowEndsAt: string }).windowEndsAt).toBe(iso(at(plus(W, 8), '00:00')));
+      expect((await post(parkSystem, `/parking/lots/${lotId}/pass-exits`, { plate: '闽D10002', at: at(plus(W, 7), '23:00') })).json()).toMatchObject({ overstayFen: 0 });
+      const makeUp = await post(parkSystem, `/parking/lots/${lotId}/pass-entries`, { plate: '闽D10002', at: at(plus(W, 11), '12:00') });
+      expect((makeUp.json() as { error: { code: string } }).error.code).toBe('PASS_OUTSIDE_WINDOW');
+      expect((await post(parkSystem, `/parking/lots/${lotId}/pass-entries`, { plate: '闽D10002', at: at(plus(W, 10), '12:00') })).statusCode).toBe(201);
+    });
+  });
+
+  describe('credit parking (信用停车)', () => {
+    let lotId: string;
+    let oddLot: string;
+    const checkIn = (plate: string, t: string, lot = lotId) => post(parkSystem, `/parking/lots/${lot}/credit-check-in`, { plate, at: t });
+    const checkOut = (plate: string, t: string, lot = lotId) => post(parkSystem, `/parking/lots/${lot}/credit-check-out`, { plate, at: t });
+    const account = async (plate: string) =>
+      (await steward.inject({ url: `/api/v1/parking/credit/accounts/${encodeURIComponent(plate)}` })).json() as { state: string; balanceFen: number; ledgerSumFen: number; entries: { kind: string; amountFen: number }[] };
+
+    beforeAll(async () => {
+      lotId = await newLot('garage');
+      oddLot = await newLot('street', ODD_TARIFF);
+      const scores = [{ plate: '闽D20001', score: 700 }, { plate: '闽D20002', score: 600 }, { plate: '闽D20003', score: 650 }];
+      for (let i = 0; i < 6; i++) scores.push({ plate: `闽D3000${i}`, score: 800 });
+      expect((await resident.inject({ method: 'PUT', url: '/api/v1/parking/credit/scores', payload: { scores } })).statusCode).toBe(403);
+      const r = await steward.inject({ method: 'PUT', url: '/api/v1/parking/credit/scores', payload: { scores } });
+      expect(r.statusCode, r.body).toBe(200);
+    });
+
+    it('refuses pay-later below the score threshold and accepts it at the threshold', async () => {
+      const low = await checkIn('闽D20002', at(bjDay(-20), '09:00'));
+      expect(low.statusCode).toBe(403);
+      expect((low.json() as { error: { code: string } }).error.code).toBe('CREDIT_REFUSED');
+      expect((await checkIn('闽D29999', at(bjDay(-20), '09:00'))).statusCode).toBe(403);
+      expect((await checkIn('闽D20003', at(bjDay(-20), '09:00'))).statusCode).toBe(201);
+      expect((await checkOut('闽D20003', at(bjDay(-20), '10:00'))).json()).toMatchObject({ chargeFen: 800, balanceFen: 800 });
+    });
+
+    it('charges the tariff in exact fen, suspends over the arrears limit and reinstates after settlement', async () => {
+      const d = bjDay(-10);
+      await checkIn('闽D20001', at(d, '09:00'));
+      expect((await checkOut('闽D20001', at(d, '11:30'))).json()).toMatchObject({ chargeFen: 2000, balanceFen: 2000, state: 'active' });
+      await checkIn('闽D20001', at(d, '19:00'));
+      // 1 h at 800, 12 h at 200, 1 h at 800.
+      expect((await checkOut('闽D20001', at(plus(d, 1), '09:00'))).json()).toMatchObject({ chargeFen: 4000, balanceFen: 6000, state: 'active' });
+      await checkIn('闽D20001', at(plus(d, 1), '10:00'));
+      expect((await checkOut('闽D20001', at(plus(d, 1), '18:00'))).json()).toMatchObject({ chargeFen: 6400, balanceFen: 12400, state: 'suspended' });
+      const refused = await checkIn('闽D20001', at(plus(d, 2), '09:00'));
+      expect(refused.statusCode).toBe(409);
+      expect((refused.json() as { error: { code: string } }).error.code).toBe('CREDIT_SUSPENDED');
+
+      // A run up to a cutoff settles only the charges recorded by then.
+      const partial = await post(steward, '/parking/credit/settlements', { at: at(d, '12:00') });
+      expect(partial.statusCode, partial.body).toBe(200);
+      expect((partial.json() as { settlements: { plate: string; amountFen: number }[] }).settlements.find((s) => s.plate === '闽D20001')).toMatchObject({ amountFen: 2000, entries: 1 });
+      expect(await account('闽D20001')).toMatchObject({ balanceFen: 10400, ledgerSumFen: 10400, state: 'suspended' });
+
+      expect((await post(resident, '/parking/credit/settlements', {})).statusCode).toBe(403);
+      const run = (await post(steward, '/parking/credit/settlements', {})).json() as { settlements: { plate: string; amountFen: number; entries: number }[] };
+      expect(run.settlements.find((s) => s.plate === '闽D20001')).toMatchObject({ amountFen: 10400, entries: 2 });
+      const a = await account('闽D20001');
+      expect(a).toMatchObject({ balanceFen: 0, ledgerSumFen: 0, state: 'active' });
+      expect(a.entries.map((e) => e.amountFen).sort((x, y) => x - y)).toEqual([-10400, -2000, 2000, 4000, 6400]);
+      // A second run finds nothing left to settle.
+      const again = (await post(steward, '/parking/credit/settlements', {})).json() as { settlements: { plate: string }[] };
+      expect(again.settlements.some((s) => s.plate === '闽D20001')).toBe(false);
+      expect((await checkIn('闽D20001', at(plus(d, 2), '09:00'))).statusCode).toBe(201);
+    });
+
+    it('keeps the ledger exact over a few hundred random sessions: entries sum to the balance, charges match the tariff, each charge settles once', async () => {
+      const credit = base.platform.parkingCredit;
+      const plates = Array.from({ length: 6 }, (_, i) => `闽D3000${i}`);
+      const lots = [{ id: lotId, bands: TARIFF }, { id: oddLot, bands: ODD_TARIFF }];
+      let seed = databaseUrl ? 7 : 3;
+      const rand = (n: number) => {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        return Math.floor(seed / 65536) % n;
+      };
+      const expected = new Map(plates.map((p) => [p, 0]));
+      const clock = new Map(plates.map((p) => [p, Math.floor((Date.now() - 90 * DAY) / 60_000) * 60_000]));
+      let suspensions = 0;
+      for (let i = 0; i < 300; i++) {
+        const plate = plates[rand(plates.length)];
+        const lot = lots[rand(lots.length)];
+        const start = clock.get(plate)! + rand(600) * 60_000;
+        const end = start + (1 + rand(1500)) * 60_000;
+        clock.set(plate, end);
+        try {
+          await credit.checkIn(OP, lot.id, { plate, at: new Date(start).toISOString() });
+        } catch (e) {
+          expect(e instanceof AppError && e.code).toBe('CREDIT_SUSPENDED');
+          suspensions++;
+          await credit.settle(new Date(start));
+          await credit.checkIn(OP, lot.id, { plate, at: new Date(start).toISOString() });
+        }
+        const out = await credit.checkOut(OP, lot.id, { plate, at: new Date(end).toISOString() });
+        const fen = referenceFen(lot.bands, start, end);
+        expect(out.chargeFen).toBe(fen);
+        expected.set(plate, expected.get(plate)! + fen);
+        if (rand(10) === 0) await credit.settle(new Date(end - rand(3) * DAY));
+        const acc = await credit.account(OP, plate);
+        expect(Number.isSafeInteger(acc.balanceFen)).toBe(true);
+        expect(acc.ledgerSumFen).toBe(acc.balanceFen);
+        expect(acc.state).toBe(acc.balanceFen > 10000 ? 'suspended' : 'active');
+      }
+      expect(suspensions).toBeGreaterThan(0);
+      await credit.settle(new Date());
+      const db = base.platform.store.db;
+      for (const plate of plates) {
+        const rows = await db.selectFrom('parking_credit_ledger').select(['id', 'kind', 'amount_fen']).where('plate', '=', plate).execute();
+        const charges = rows.filter((r) => r.kind === 'charge');
+        const sum = (rs: typeof rows) => rs.reduce((s, r) => s + Number(r.amount_fen), 0);
+        expect(rows.every((r) => Number.isSafeInteger(Number(r.amount_fen)))).toBe(true);
+        expect(sum(charges)).toBe(expected.get(plate));
+        expect(sum(rows.filter((r) => r.kind === 'settlement'))).toBe(0 - expected.get(plate)!);
+        const settled = await db.selectFrom('parking_credit_settled').select('entry_id').where('entry_id', 'in', charges.map((c) => c.id)).execute();
+        expect(new Set(settled.map((s) => s.entry_id)).size).toBe(charges.length);
+        expect(settled.length).toBe(charges.length);
+        expect(await credit.account(OP, plate)).toMatchObject({ balanceFen: 0, ledgerSumFen: 0, state: 'active' });
+      }
+    }, 120_000);
+  });
+});
