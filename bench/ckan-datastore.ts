@@ -421,6 +421,7 @@ async function main() {
     }
     const pairs = Array.from({ length: cases.length / 2 }, (_, i) => [cases[2 * i], cases[2 * i + 1]] as const);
     const t0 = performance.now();
+    const roundLog: { round: number; secs: number; loadavg_at_end: number[] }[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const rt = performance.now();
       const rot = Math.floor((round * pairs.length) / ROUNDS);
@@ -436,8 +437,10 @@ async function main() {
             cell.rounds.push({ n: r.n, secs: r.secs, rps: r.n / r.secs });
           }
         }
+        process.stdout.write(`\r  round ${round + 1}/${ROUNDS}: ${pair[0].order} @ ${fmt(pair[0].depth)} total=${pair[0].total} done at ${((performance.now() - rt) / 1000).toFixed(0)} s   `);
       }
-      log(`  round ${round + 1}/${ROUNDS} in ${((performance.now() - rt) / 1000).toFixed(0)} s`);
+      roundLog.push({ round: round + 1, secs: (performance.now() - rt) / 1000, loadavg_at_end: loadavg() });
+      log(`\r  round ${round + 1}/${ROUNDS} in ${((performance.now() - rt) / 1000).toFixed(0)} s · load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}${' '.repeat(30)}`);
     }
     const measureSecs = (performance.now() - t0) / 1000;
     const serverPeak = sampler.stop();
@@ -513,6 +516,7 @@ async function main() {
           include_total_cost: totalCost,
           server_peak_rss_bytes: serverPeak,
           measure_secs: measureSecs,
+          rounds: roundLog,
           response_bytes: responseBytes,
         },
         null,
