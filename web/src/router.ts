@@ -16,6 +16,8 @@ declare module 'vue-router' {
     bare?: boolean;
     /** Shown in the open-data portal's own layout (header, footer) instead of the console's. */
     portal?: boolean;
+    /** A city service for residents (智慧停车): portal accounts (role public) open it too, in the console's shell. */
+    citizen?: boolean;
     /** Who may open the page, beyond being signed in. */
     allow?: (me: Me) => boolean;
   }
@@ -92,6 +94,39 @@ const routes: RouteRecordRaw[] = [
     component: () => import('./views/AuditView.vue'),
     meta: { titleKey: 'nav.audit', menu: '/audit', allow: can.readAudit },
   },
+  // Smart parking (智慧停车): the map, lot pages and guidance need no sign-in (their API is public); booking,
+  // 我的停车 and the operators' view do. Portal accounts use the resident pages too.
+  {
+    path: '/parking',
+    name: 'parking-map',
+    component: () => import('./views/parking/ParkingMapView.vue'),
+    meta: { titleKey: 'nav.parking', menu: '/parking', public: true, citizen: true },
+  },
+  {
+    path: '/parking/lots/:id',
+    name: 'parking-lot',
+    component: () => import('./views/parking/ParkingLotView.vue'),
+    props: true,
+    meta: { titleKey: 'nav.parkingLot', menu: '/parking', public: true, citizen: true },
+  },
+  {
+    path: '/parking/guidance',
+    name: 'parking-guidance',
+    component: () => import('./views/parking/ParkingGuidanceView.vue'),
+    meta: { titleKey: 'nav.guidance', menu: '/parking/guidance', public: true, citizen: true },
+  },
+  {
+    path: '/parking/mine',
+    name: 'parking-mine',
+    component: () => import('./views/parking/MyParkingView.vue'),
+    meta: { titleKey: 'nav.myParking', menu: '/parking/mine', citizen: true },
+  },
+  {
+    path: '/parking/operations',
+    name: 'parking-operations',
+    component: () => import('./views/parking/ParkingOperationsView.vue'),
+    meta: { titleKey: 'nav.parkingOps', menu: '/parking/operations', allow: can.operateParking },
+  },
   // The public open-data portal (公共数据开放平台): its own layout; browsing needs no sign-in.
   {
     path: '/portal',
@@ -166,13 +201,14 @@ export function redirectTarget(q: unknown): string {
 const PORTAL_ACCOUNT_PAGES = new Set<unknown>(['login', 'forbidden', 'not-found']);
 
 // Signed-out visitors go to the sign-in page (and back afterwards); pages a role may not use show 403.
-// Members of the public (portal accounts) only use the portal: the console's pages send them to its home.
+// Members of the public (portal accounts) only use the portal and the residents' city services (meta.citizen): the
+// console's other pages send them to the portal's home.
 router.beforeEach(async (to) => {
   const me = await loadSession();
   if (to.name === 'login' && me) {
     return redirectTarget(to.query.redirect);
   }
-  if (me && !can.useConsole(me) && !to.meta.portal && !PORTAL_ACCOUNT_PAGES.has(to.name)) return { name: 'portal-home' };
+  if (me && !can.useConsole(me) && !to.meta.portal && !to.meta.citizen && !PORTAL_ACCOUNT_PAGES.has(to.name)) return { name: 'portal-home' };
   if (to.meta.public) return true;
   if (!me) return { name: 'login', query: { redirect: to.fullPath } };
   if (to.meta.allow && !to.meta.allow(me)) return { name: 'forbidden', query: { from: to.fullPath } };

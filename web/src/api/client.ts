@@ -178,6 +178,33 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
   }
 }
 
+/** What a conditional GET answers: the body and its new ETag, or that it has not changed since `etag`. */
+export type Revalidated<T> = { changed: true; body: T; etag: string | null } | { changed: false };
+
+/**
+ * A GET that sends `If-None-Match: etag` (when given) and reads a 304 as "not changed", for feeds polled every few
+ * seconds; otherwise it behaves like request(). The browser's own cache is bypassed so a 304 always reaches here.
+ */
+export async function revalidate<T>(path: string, etag: string | null, options: Pick<RequestOptions, 'query' | 'signal' | 'silent'> = {}): Promise<Revalidated<T>> {
+  const headers: Record<string, string> = { Accept: 'application/json, application/geo+json' };
+  if (etag) headers['If-None-Match'] = etag;
+  let res: Response;
+  try {
+    res = await fetch(apiUrl(path, options.query), { headers, signal: options.signal, cache: 'no-store' });
+  } catch (err) {
+    if (err instanceof DOMException && err.name === 'AbortError') throw err;
+    return fail(new ApiError(0, 'NETWORK', t('errors.network')), options);
+  }
+  if (res.status === 304) return { changed: false };
+  const text = await res.text();
+  if (!res.ok) return fail(toApiError(res.status, res.statusText, text, res.headers.get('retry-after')), options);
+  try {
+    return { changed: true, body: JSON.parse(text) as T, etag: res.headers.get('etag') };
+  } catch {
+    return fail(new ApiError(res.status, 'BAD_RESPONSE', t('errors.badResponse')), options);
+  }
+}
+
 export interface UploadOptions {
   query?: Query;
   headers?: Record<string, string>;

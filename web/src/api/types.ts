@@ -635,3 +635,185 @@ export interface DatastoreSearchResult {
   records: Record<string, unknown>[];
   total?: number;
 }
+
+// ── Smart parking (智慧停车) ─────────────────────────────────────────────────────────────────────────────────
+
+/** A kind of parking space (车位类型): standard, EV charging (充电), accessible (无障碍), large vehicle (大型). */
+export type SpaceType = 'standard' | 'ev' | 'accessible' | 'large';
+/** A kind of lot: public garage (公共停车场), on-street segment (路内泊位), shared lot (共享停车场). */
+export type LotKind = 'garage' | 'street' | 'shared';
+/** A lot's live state: open with free spaces, full, closed (outside its opening hours), unknown (its system is silent). */
+export type LotState = 'open' | 'full' | 'closed' | 'unknown';
+/** A reservation's status (预约状态). */
+export type ReservationStatus = 'held' | 'confirmed' | 'checked_in' | 'completed' | 'cancelled' | 'expired' | 'no_show';
+
+/** Total and free places of one space type; free is null when the lot's system is silent. */
+export interface SpaceCount {
+  total: number;
+  free: number | null;
+}
+
+/** A lot's live figures, as the feed and the lot page give them. */
+export interface LotLive {
+  total: number;
+  free: number | null;
+  state: LotState;
+  updated: string | null;
+  spaces: Partial<Record<SpaceType, SpaceCount>>;
+}
+
+/** One feature's properties in the open feed (lots.geojson). */
+export interface LotFeatureProps extends LotLive {
+  id: string;
+  name: string;
+  kind: LotKind;
+  district: string;
+  /** Metres from `near`, when the feed was asked for lots near a point. */
+  distance?: number;
+}
+
+/** The open real-time feed: a GeoJSON FeatureCollection of points (WGS-84). */
+export interface LotFeed {
+  type: 'FeatureCollection';
+  features: { type: 'Feature'; id: string; geometry: { type: 'Point'; coordinates: [number, number] }; properties: LotFeatureProps }[];
+}
+
+/** A tariff band: integer fen per hour from one time of day to another (Beijing time). */
+export interface TariffBand {
+  from: string;
+  to: string;
+  fenPerHour: number;
+}
+
+/** Opening hours: ISO weekdays (1 = Monday) and a time range. */
+export interface OpeningPeriod {
+  days: number[];
+  from: string;
+  to: string;
+}
+
+/** One lot with capacity, tariff, opening hours and live state. */
+export interface ParkingLot {
+  id: string;
+  name: string;
+  district: string;
+  kind: LotKind;
+  operator: string;
+  lon: number;
+  lat: number;
+  capacity: Record<SpaceType, number>;
+  reservablePercent: number;
+  tariff: TariffBand[];
+  openingHours: OpeningPeriod[] | null;
+  systemCode: string;
+  createdAt: string;
+  live: LotLive;
+}
+
+/** A lot's occupancy over the past hours and the forecast ahead. */
+export interface LotHistory {
+  lotId: string;
+  bucketMinutes: number;
+  total: number;
+  points: { at: string; occupied: number; free: number }[];
+  forecast: { at: string; predictedFree: number; pFree: number }[];
+}
+
+/** What guidance (车位诱导) is asked: a destination, an arrival time, a stay and a space type. */
+export interface GuidanceQuery {
+  lon: number;
+  lat: number;
+  arrive?: string;
+  stayMinutes?: number;
+  spaceType?: SpaceType;
+  maxWalk?: number;
+  limit?: number;
+}
+
+/** One ranked lot of a guidance answer. */
+export interface GuidanceResult {
+  lotId: string;
+  name: string;
+  district: string;
+  kind: LotKind;
+  lon: number;
+  lat: number;
+  walkM: number;
+  walkMinutes: number;
+  priceFen: number;
+  total: number;
+  free: number | null;
+  state: LotState;
+  predictedFree: number | null;
+  /** Probability (0..1) of at least one free space of the type at arrival. */
+  pFree: number | null;
+  reservable: boolean;
+  score: number;
+}
+
+export interface Guidance {
+  destination: { lon: number; lat: number };
+  arrive: string;
+  spaceType: SpaceType;
+  stayMinutes: number;
+  model: string;
+  results: GuidanceResult[];
+}
+
+/** A quote for a window: price in integer fen and places left, the window rounded out to slices. */
+export interface ParkingQuote {
+  lotId: string;
+  spaceType: SpaceType;
+  startsAt: string;
+  endsAt: string;
+  window: string;
+  slices: number;
+  priceFen: number;
+  reservable: number;
+  left: number;
+  available: boolean;
+}
+
+/** A reservation (预约车位). */
+export interface Reservation {
+  id: string;
+  lotId: string;
+  /** Some answers name the lot too. */
+  lotName?: string;
+  spaceType: SpaceType;
+  startsAt: string;
+  endsAt: string;
+  window: string;
+  status: ReservationStatus;
+  holdExpiresAt: string | null;
+  priceFen: number;
+  plate: string | null;
+  checkedInAt: string | null;
+  checkedOutAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** An off-peak pass (错峰停车证): a plate's right to park in a shared lot's sharing window. */
+export interface ParkingPass {
+  id: string;
+  lotId: string;
+  windowId: string;
+  plate: string;
+  /** active, suspended (after repeated overstays), expired … */
+  state: string;
+  priceFen: number;
+  validFrom: string;
+  validUntil: string;
+  overstaysIn30Days: number;
+  createdAt: string;
+}
+
+/** The body that holds a place. */
+export interface HoldRequest {
+  lotId: string;
+  spaceType: SpaceType;
+  start: string;
+  end: string;
+  plate?: string;
+}

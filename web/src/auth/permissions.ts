@@ -2,6 +2,9 @@
 // console shows only the menus, tabs and buttons that will work. The server still decides every request.
 import type { Me, Role } from '../api/types';
 
+/** The organisation that runs the city's parking (交通运输局); mirrors the server's PARKING_ORG. */
+const PARKING_ORG = 'JTJ';
+
 type Person = Me & { kind: 'person'; role: Role; orgCode: string };
 
 function person(me: Me | null | undefined): me is Person {
@@ -47,6 +50,9 @@ export const can = {
   verifyAudit: (me: Me | null | undefined) => hasRole(me, 'platform_admin', 'auditor'),
   /** Read every field and record of a dataset as its owner (ownsData). */
   ownData: (me: Me | null | undefined, org: string | null | undefined) => me?.kind === 'platform' || (own(me, org) && me?.role !== 'auditor'),
+  /** Watch every lot's live state in the parking operations view (停车运营): the transport department and platform admins. */
+  operateParking: (me: Me | null | undefined) =>
+    hasRole(me, 'platform_admin') || (own(me, PARKING_ORG) && hasRole(me, 'org_admin', 'data_steward', 'analyst')),
   /** Push records and read quarantined rows of a dataset (records.write, quality.read). */
   writeData: (me: Me | null | undefined, org: string | null | undefined) => own(me, org) && hasRole(me, 'org_admin', 'data_steward'),
 };

@@ -1,11 +1,14 @@
 // ECharts is registered here, once, with only the parts the web shell uses.
 // Every chart goes through BaseChart.vue, which imports this module.
-import { use } from 'echarts/core';
-import { BarChart, GaugeChart, LineChart, PieChart } from 'echarts/charts';
+import { registerMap, use } from 'echarts/core';
+import { BarChart, GaugeChart, LineChart, PieChart, ScatterChart } from 'echarts/charts';
 import {
   DataZoomComponent,
+  GeoComponent,
   GridComponent,
   LegendComponent,
+  MarkAreaComponent,
+  MarkLineComponent,
   TitleComponent,
   TooltipComponent,
 } from 'echarts/components';
@@ -16,6 +19,10 @@ use([
   BarChart,
   PieChart,
   GaugeChart,
+  ScatterChart,
+  GeoComponent,
+  MarkLineComponent,
+  MarkAreaComponent,
   GridComponent,
   TooltipComponent,
   LegendComponent,
@@ -25,7 +32,28 @@ use([
 ]);
 
 export { default as VChart } from 'vue-echarts';
-export type { EChartsCoreOption as ChartOption } from 'echarts/core';
+export type { EChartsCoreOption as ChartOption, ECElementEvent } from 'echarts/core';
+
+let xiamenMap: Promise<boolean> | null = null;
+
+/**
+ * Registers the map of Xiamen's six districts as `xiamen` (once per page load): the boundaries in
+ * web/public/geo/xiamen-districts.geojson, which the server serves as a static file. Resolves false when the file
+ * could not be loaded (the map then draws the lots without boundaries) and tries again next time.
+ */
+export function loadXiamenMap(): Promise<boolean> {
+  xiamenMap ??= fetch('/geo/xiamen-districts.geojson')
+    .then((res) => (res.ok ? res.json() : Promise.reject(new Error(`HTTP ${res.status}`))))
+    .then((geo: Parameters<typeof registerMap>[1]) => {
+      registerMap('xiamen', geo);
+      return true;
+    })
+    .catch(() => {
+      xiamenMap = null;
+      return false;
+    });
+  return xiamenMap;
+}
 
 /** Shared palette (Element Plus–compatible). */
 export const COLORS = {
@@ -41,6 +69,12 @@ export const COLORS = {
   planned: '#a8abb2',
   overdue: '#d9473f',
   late: '#e6a23c',
+  /** Parking availability (车位余量): plenty free, few free, full, closed or unknown. */
+  ample: '#2e9d6a',
+  limited: '#e6a23c',
+  full: '#d9473f',
+  closed: '#909399',
+  unknown: '#a8abb2',
   text: '#606266',
   axis: '#dcdfe6',
 };

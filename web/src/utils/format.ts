@@ -98,3 +98,9 @@ export function cellText(v: unknown): string {
   if (typeof v === 'object') return JSON.stringify(v);
   return String(v);
 }
+
+/** Integer fen (分) as yuan: 1250 → "¥12.50". */
+export function formatYuan(fen: number | null | undefined): string {
+  if (isNil(fen) || Number.isNaN(fen)) return '—';
+  return `¥${numberFormat('yuan', { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(fen / 100)}`;
+}
