@@ -756,7 +756,11 @@ export interface Guidance {
   arrive: string;
   spaceType: SpaceType;
   stayMinutes: number;
-  model: string;
+  maxWalk?: number;
+  /** The forecast model: its name, with its decay time and how many observations it has learnt from. */
+  model: string | { name: string; tauMinutes?: number; observations?: number };
+  /** How many lots within walking distance were weighed. */
+  considered?: number;
   results: GuidanceResult[];
 }
 

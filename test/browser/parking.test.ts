@@ -1,0 +1,275 @@
+// End-to-end test of smart parking (智慧停车) in real Chromium against the real server: lots registered over the API
+// by the platform admin, occupancy pushed with the parking system's own application token; the map draws them
+// coloured by availability (legend counts equal to the feed's) and revalidates the feed with its ETag; a lot page
+// shows capacity, tariff and the occupancy chart; a signed-out resident runs guidance from a landmark, picks the top
+// lot, is sent to sign in and back, holds (with the countdown), confirms, finds the reservation in 我的停车 and
+// cancels it; a one-place lot already taken answers 409 PARKING_FULL with its message; the operators' table
+// highlights the silent lot.
+//
+// Needs web/dist (built by `npm test` via build:web; built here if missing) and /usr/bin/chromium.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { DEMO_PASSWORD, ensureWebBuilt, hasChromium, launchChromium, poll, startServer, warnIfNoChromium } from './harness.ts';
+import type { TestServer } from './harness.ts';
+
+warnIfNoChromium('smart parking');
+
+interface FeedProps {
+  id: string;
+  name: string;
+  total: number;
+  free: number | null;
+  state: 'open' | 'full' | 'closed' | 'unknown';
+}
+interface Feed {
+  features: { properties: FeedProps }[];
+}
+interface GuidanceAnswer {
+  results: { lotId: string; name: string; walkM: number; priceFen: number; pFree: number }[];
+}
+
+/** 软件园二期 (Software Park Phase II), as the guidance page's landmark list places it (WGS-84). */
+const SOFTWARE_PARK = { lon: 118.1826, lat: 24.4905 };
+/** 1 元/h all day, 2 元/h in the day: cheap enough that the nearest lot ranks first. */
+const TARIFF = [
+  { from: '00:00', to: '08:00', fenPerHour: 100 },
+  { from: '08:00', to: '20:00', fenPerHour: 200 },
+  { from: '20:00', to: '24:00', fenPerHour: 100 },
+];
+
+/** The map's availability class of a feed lot (mirrors web/src/utils/availability.ts). */
+function availability(p: FeedProps): string {
+  if (p.state !== 'open') return p.state;
+  if (p.free === null) return 'unknown';
+  if (p.free <= 0) return 'full';
+  return p.total > 0 && p.free / p.total < 0.25 ? 'limited' : 'ample';
+}
+
+describe.skipIf(!hasChromium)('smart parking in Chromium against the real server', () => {
+  let server: TestServer | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+  const pageErrors: string[] = [];
+  const tag = randomBytes(3).toString('hex');
+  const near = { id: `e2e-swp-${tag}`, name: `软件园二期观日路停车场${tag}` };
+  const tiny = { id: `e2e-tiny-${tag}`, name: `中山路单车位停车场${tag}` };
+  const silent = { id: `e2e-silent-${tag}`, name: `湖里失联停车场${tag}` };
+  const resident = { name: '白鹭居民', username: `driver.${tag}`, password: 'Wuyuan-Bay-2026!' };
+  let adminCookie = '';
+  let reservationId = '';
+
+  const url = (path: string) => `${server!.url}${path}`;
+
+  async function api<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+    const res = await fetch(url(path), {
+      method,
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${text}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  async function cookieOf(username: string, password: string): Promise<string> {
+    const res = await fetch(url('/api/v1/auth/login'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+    if (!res.ok) throw new Error(`sign-in of ${username} → ${res.status} ${await res.text()}`);
+    return (res.headers.get('set-cookie') ?? '').split(';')[0];
+  }
+
+  const feed = () => api<Feed>('GET', '/api/v1/parking/lots.geojson');
+
+  beforeAll(async () => {
+    ensureWebBuilt();
+    server = await startServer();
+    adminCookie = await cookieOf('admin', DEMO_PASSWORD);
+    const admin = { cookie: adminCookie };
+    const lot = (l: { id: string; name: string }, extra: Record<string, unknown>) =>
+      api('POST', '/api/v1/parking/lots', { id: l.id, name: l.name, kind: 'garage', operator: '厦门路桥停车', reservablePercent: 50, tariff: TARIFF, systemCode: 'JTJ-PARK', ...extra }, admin);
+    // 30 m from the landmark; a one-place lot on Zhongshan Road, all of it reservable; a lot whose system never reports.
+    await lot(near, { district: '350203', lon: SOFTWARE_PARK.lon + 0.0002, lat: SOFTWARE_PARK.lat + 0.0002, capacity: { standard: 40, ev: 6, accessible: 2 } });
+    await lot(tiny, { district: '350203', lon: 118.0812, lat: 24.4561, capacity: { standard: 1 }, reservablePercent: 100 });
+    await lot(silent, { district: '350206', lon: 118.15, lat: 24.52, capacity: { standard: 20 } });
+    // The parking platform's own system pushes counts with its application token.
+    const issued = await api<{ token: string }>('POST', '/api/v1/tokens', { systemCode: 'JTJ-PARK', name: `e2e ${tag}`, scopes: ['ingest'], expiresInDays: 1 }, admin);
+    const system = { authorization: `Bearer ${issued.token}` };
+    await api('POST', `/api/v1/parking/lots/${near.id}/occupancy`, { counts: { standard: 12, ev: 5, accessible: 0 } }, system);
+    await api('POST', `/api/v1/parking/lots/${tiny.id}/occupancy`, { counts: { standard: 0 } }, system);
+    // Someone else has already taken the tiny lot's only place for the next four hours.
+    const start = new Date().toISOString();
+    const end = new Date(Date.now() + 4 * 3600_000).toISOString();
+    await api('POST', '/api/v1/parking/reservations', { lotId: tiny.id, spaceType: 'standard', start, end }, admin);
+    // A resident registers on the open-data portal (role public).
+    await api('POST', '/api/v1/portal/register', { kind: 'person', name: resident.name, username: resident.username, password: resident.password });
+
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1440, height: 960 }, locale: 'zh-CN' });
+    page.setDefaultTimeout(15_000);
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  }, 60_000);
+
+  it('the map draws every lot of the feed coloured by availability, revalidates with the ETag and opens a lot', async () => {
+    const lots = (await feed()).features.map((f) => f.properties);
+    expect(lots.find((l) => l.id === near.id)).toMatchObject({ state: 'open', free: 48 - 17, total: 48 });
+    expect(lots.find((l) => l.id === silent.id)).toMatchObject({ state: 'unknown', free: null });
+
+    await page.goto(url('/parking'));
+    await page.locator('[data-testid=parking-map][data-map=ready]').waitFor();
+    await poll(() => page.locator('[data-testid=parking-map]').getAttribute('data-lots')).toBe(String(lots.length));
+    await page.locator('[data-testid=parking-map] canvas').first().waitFor();
+    for (const a of ['ample', 'limited', 'full', 'closed', 'unknown']) {
+      expect(await page.locator(`[data-testid=parking-legend-${a}]`).getAttribute('data-count'), a).toBe(String(lots.filter((l) => availability(l) === a).length));
+    }
+    expect(await page.locator(`[data-testid=parking-lot-item][data-id=${silent.id}] [data-testid=lot-state]`).getAttribute('data-availability')).toBe('unknown');
+    expect(await page.locator(`[data-testid=parking-lot-item][data-id=${near.id}] [data-testid=lot-state]`).textContent()).toContain('空位充足');
+
+    // 刷新 revalidates: If-None-Match with the feed's ETag, answered 304.
+    const [revalidated] = await Promise.all([
+      page.waitForResponse((r) => r.url().includes('/parking/lots.geojson')),
+      page.locator('[data-testid=parking-refresh]').click(),
+    ]);
+    expect(revalidated.request().headers()['if-none-match']).toMatch(/^"/);
+    expect(revalidated.status()).toBe(304);
+    expect(await page.locator('[data-testid=parking-map]').getAttribute('data-lots')).toBe(String(lots.length));
+
+    // The district filter asks the feed for one district.
+    await page.locator('[data-testid=parking-district]').click();
+    await Promise.all([
+      page.waitForResponse((r) => r.url().includes('/parking/lots.geojson') && r.url().includes('district=350206')),
+      page.locator('[data-testid=parking-district-350206]').click(),
+    ]);
+    await poll(() => page.locator('[data-testid=parking-lot-item]').evaluateAll((els) => els.map((e) => e.getAttribute('data-id')))).toEqual([silent.id]);
+    await page.locator('[data-testid=parking-district]').click();
+    await page.locator('.el-select-dropdown__item').first().click(); // 全市
+    await poll(() => page.locator('[data-testid=parking-lot-item]').count()).toBe(lots.length);
+
+    // A lot opens its page: capacity by type, tariff, the occupancy chart with its forecast.
+    await page.locator(`[data-testid=parking-lot-item][data-id=${near.id}]`).click();
+    await page.waitForURL((u) => u.pathname === `/parking/lots/${near.id}`);
+    await poll(() => page.locator('[data-testid=parking-lot-name]').textContent()).toBe(near.name);
+    expect(await page.locator('[data-testid=parking-lot-live]').getAttribute('data-free')).toBe('31');
+    expect(await page.locator('[data-testid=parking-lot-capacity] [data-free-type=ev]').textContent()).toBe('1');
+    expect(await page.locator('[data-testid=parking-lot-tariff]').textContent()).toContain('¥2.00/小时');
+    await page.locator('[data-testid=occupancy-chart] canvas').first().waitFor();
+    await poll(() => page.locator('[data-testid=occupancy-chart]').getAttribute('data-forecast').then(Number)).toBeGreaterThan(0);
+
+    // English throughout.
+    await page.locator('[data-testid=lang-en]').click();
+    expect(await page.locator('[data-testid=parking-lot-tariff]').textContent()).toContain('¥2.00/hour');
+    await page.locator('[data-testid=nav-parking]').click();
+    await poll(() => page.locator('[data-testid=page-title]').textContent()).toBe('Smart Parking');
+    expect(await page.locator('[data-testid=parking-legend-unknown]').textContent()).toContain('No data');
+    await page.locator('[data-testid=lang-zh]').click();
+    await poll(() => page.locator('[data-testid=page-title]').textContent()).toBe('智慧停车');
+  });
+
+  it('a resident runs guidance, signs in to book the top lot, holds, confirms, sees it in 我的停车 and cancels it', async () => {
+    await page.locator('[data-testid=nav-guidance]').click();
+    await page.waitForURL((u) => u.pathname === '/parking/guidance');
+    await page.locator('[data-testid=guidance-place]').click();
+    await page.locator('[data-testid=guidance-place-softwarePark]').click();
+    expect(await page.locator('[data-testid=guidance-point]').getAttribute('data-lon')).toBe(String(SOFTWARE_PARK.lon));
+    const [answer] = await Promise.all([
+      page.waitForResponse((r) => r.url().includes('/parking/guidance?') && r.request().method() === 'GET'),
+      page.locator('[data-testid=guidance-search]').click(),
+    ]);
+    expect(answer.status()).toBe(200);
+    const guidance = (await answer.json()) as GuidanceAnswer;
+    expect(guidance.results[0]?.lotId, 'the lot 30 m away ranks first').toBe(near.id);
+    const rows = page.locator('[data-testid=guidance-result]');
+    await poll(() => rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-lot')))).toEqual(guidance.results.map((r) => r.lotId));
+    const top = guidance.results[0];
+    expect(await page.locator('[data-testid=guidance-price]').first().textContent()).toBe(`¥${(top.priceFen / 100).toFixed(2)}`);
+    expect(await page.locator('[data-testid=guidance-walk-cell]').first().textContent()).toContain(`${top.walkM} 米`);
+    expect(await page.locator('[data-testid=guidance-pfree]').first().textContent()).toMatch(/\d+%/);
+
+    // Choosing it quotes the window; signed out, booking asks to sign in and comes back to the same choice.
+    await page.locator('[data-testid=guidance-choose]').first().click();
+    const booking = page.locator(`[data-testid=guidance-booking] [data-testid=booking-panel][data-lot=${near.id}]`);
+    await poll(() => booking.locator('[data-testid=booking-quote]').getAttribute('data-price-fen')).toBe(String(top.priceFen));
+    await booking.locator('[data-testid=booking-sign-in]').click();
+    await page.waitForURL((u) => u.pathname === '/login');
+    await page.locator('input[data-testid=login-username]').fill(resident.username);
+    await page.locator('input[data-testid=login-password]').fill(resident.password);
+    await page.locator('[data-testid=login-submit]').click();
+    await page.waitForURL((u) => u.pathname === '/parking/guidance' && u.searchParams.get('lot') === near.id);
+    expect(await page.locator('[data-testid=nav-catalogue]').count(), 'a portal account sees only the residents’ entries').toBe(0);
+
+    // Hold (with the countdown), then confirm.
+    await booking.locator('[data-testid=booking-quote]').waitFor();
+    await booking.locator('input[data-testid=booking-plate]').fill('闽D8A888');
+    await booking.locator('[data-testid=booking-hold]').click();
+    const reservation = booking.locator('[data-testid=booking-reservation]');
+    await poll(() => reservation.getAttribute('data-status')).toBe('held');
+    reservationId = (await reservation.getAttribute('data-id')) ?? '';
+    expect(reservationId).toMatch(/^rsv-/);
+    const left = Number(await booking.locator('[data-testid=hold-countdown]').getAttribute('data-left-ms'));
+    expect(left).toBeGreaterThan(60_000);
+    expect(await booking.locator('[data-testid=hold-countdown]').textContent()).toMatch(/^\d\d:\d\d$/);
+    await booking.locator('[data-testid=booking-confirm]').click();
+    await poll(() => reservation.getAttribute('data-status')).toBe('confirmed');
+    expect(await reservation.locator('[data-testid=reservation-status]').textContent()).toBe('已确认');
+
+    // 我的停车 lists it; cancelling gives the place back.
+    await booking.locator('[data-testid=booking-view-mine]').click();
+    await page.waitForURL((u) => u.pathname === '/parking/mine');
+    const mine = page.locator(`[data-testid=my-reservation][data-id=${reservationId}]`);
+    await poll(() => mine.getAttribute('data-status')).toBe('confirmed');
+    expect(await mine.textContent()).toContain(near.name);
+    const row = page.locator('[data-testid=my-reservations] .el-table__row', { has: mine });
+    await row.locator('[data-testid=my-reservation-cancel]').click();
+    await page.locator('.el-message-box__btns .el-button--primary').click();
+    await poll(() => mine.getAttribute('data-status')).toBe('cancelled');
+    expect(await row.locator('[data-testid=reservation-status]').textContent()).toBe('已取消');
+    expect(await row.locator('[data-testid=my-reservation-cancel]').count()).toBe(0);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('booking a lot whose only place is taken shows 409 PARKING_FULL with its message', async () => {
+    await page.goto(url(`/parking/lots/${tiny.id}`));
+    await poll(() => page.locator('[data-testid=parking-lot-name]').textContent()).toBe(tiny.name);
+    await page.locator('[data-testid=parking-lot-reserve]').click();
+    const dialog = page.locator('[data-testid=reserve-dialog]');
+    await poll(() => dialog.locator('[data-testid=booking-quote]').getAttribute('data-left')).toBe('0');
+    await dialog.locator('[data-testid=booking-full]').waitFor();
+    const [refused] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/api/v1/parking/reservations') && r.request().method() === 'POST'),
+      dialog.locator('[data-testid=booking-hold]').click(),
+    ]);
+    expect(refused.status()).toBe(409);
+    const body = (await refused.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('PARKING_FULL');
+    const problem = dialog.locator('[data-testid=parking-problem]');
+    await poll(() => problem.getAttribute('data-code')).toBe('PARKING_FULL');
+    expect(await problem.textContent()).toContain('车位已满');
+    expect(await problem.locator('[data-testid=parking-problem-message]').textContent()).toBe(body.error.message);
+    expect(body.error.message).toContain(tiny.name);
+    expect(await dialog.locator('[data-testid=booking-reservation]').count()).toBe(0);
+  });
+
+  it('the operators’ table highlights the silent lot, and is closed to residents', async () => {
+    await page.goto(url('/parking/operations'));
+    await page.waitForURL((u) => u.pathname === '/portal');
+    const ctx = await browser!.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
+    const [name, value] = adminCookie.split('=');
+    await ctx.addCookies([{ name, value, url: server!.url }]);
+    const ops = await ctx.newPage();
+    await ops.goto(url('/parking/operations'));
+    const row = ops.locator(`[data-testid=ops-row][data-id=${silent.id}]`);
+    await poll(() => row.getAttribute('data-state')).toBe('unknown');
+    expect(await ops.locator('.el-table__row', { has: row }).locator('[data-testid=ops-silent]').textContent()).toBe('失联');
+    expect(await ops.locator('[data-testid=ops-row]').first().getAttribute('data-state'), 'silent lots come first').toBe('unknown');
+    await ops.locator('[data-testid=ops-state-open]').click();
+    await poll(() => ops.locator(`[data-testid=ops-row][data-id=${silent.id}]`).count()).toBe(0);
+    const states = await ops.locator('[data-testid=ops-row]').evaluateAll((els) => els.map((e) => e.getAttribute('data-state')));
+    expect(new Set(states)).toEqual(new Set(['open']));
+    expect(await ops.locator(`[data-testid=ops-row][data-id=${near.id}]`).count()).toBe(1);
+    await ctx.close();
+  });
+});
