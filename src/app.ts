@@ -127,7 +127,7 @@ export async function buildApp(config: Config, opts: { platform?: Platform; stor
       await api.register(sharingRoutes, { sharing: platform.sharing });
       await api.register(portalRoutes, { portal: platform.portal, plans: platform.plans });
       await api.register(auditRoutes, { audit: platform.audit, access: platform.access, catalogue: platform.catalogue });
-      await api.register(parkingRoutes, { parking: platform.parking, passes: platform.parkingPasses, credit: platform.parkingCredit });
+      await api.register(parkingRoutes, { parking: platform.parking, passes: platform.parkingPasses, credit: platform.parkingCredit, hub: platform.parkingHub });
     },
     { prefix: '/api/v1' },
   );

@@ -54,6 +54,12 @@ export interface Config {
   parkingSilentMinutes: number;
   /** Minutes after a confirmed reservation's start before it is released as a no-show (爽约). */
   parkingNoShowMinutes: number;
+  /** Minutes between occupancy snapshots the parking platform publishes to the hub (a divisor of 60). */
+  parkingSnapshotMinutes: number;
+  /** Reservations one driver may hold at once. */
+  parkingMaxActivePerDriver: number;
+  /** The parking platform's connected system (智慧停车平台), which publishes its datasets to the hub. */
+  parkingSystemCode: string;
   /** Lowest city credit score (信用分) that allows pay-later parking (信用停车). */
   parkingCreditMinScore: number;
   /** Arrears in integer fen above which a driver's pay-later parking is suspended until settled. */
@@ -160,6 +166,9 @@ export function loadConfig(opts: { env?: Source; cwd?: string } = {}): Config {
     parkingHoldMinutes: int(src, 'XMCITY_PARKING_HOLD_MINUTES', 10, 1, 24 * 60),
     parkingSilentMinutes: int(src, 'XMCITY_PARKING_SILENT_MINUTES', 10, 1, 7 * 24 * 60),
     parkingNoShowMinutes: int(src, 'XMCITY_PARKING_NO_SHOW_MINUTES', 15, 1, 24 * 60),
+    parkingSnapshotMinutes: Number(oneOf(src, 'XMCITY_PARKING_SNAPSHOT_MINUTES', ['1', '5', '10', '15', '30', '60'] as const, '15')),
+    parkingMaxActivePerDriver: int(src, 'XMCITY_PARKING_MAX_ACTIVE_PER_DRIVER', 3, 1, 1000),
+    parkingSystemCode: str(src, 'XMCITY_PARKING_SYSTEM', 'JTJ-PARK'),
     parkingCreditMinScore: int(src, 'XMCITY_PARKING_CREDIT_MIN_SCORE', 650, 0, 1000),
     parkingCreditArrearsLimitFen: int(src, 'XMCITY_PARKING_CREDIT_ARREARS_LIMIT_FEN', 20_000, 0, 100_000_000),
   };
@@ -170,6 +179,7 @@ const KNOWN_KEYS = [
   'XMCITY_MAX_LINE_BYTES', 'XMCITY_LAKE_MEMORY', 'XMCITY_LAKE_THREADS', 'XMCITY_MAX_PAGE', 'XMCITY_MAX_OFFSET', 'XMCITY_WEB_DIR',
   'XMCITY_PASSWORD_COST', 'XMCITY_SECURE_COOKIES', 'XMCITY_AUDIT_CHECKPOINT_MINUTES', 'XMCITY_ANON_RPM', 'XMCITY_TOKEN_RPM',
   'XMCITY_SQL_TIMEOUT_MS', 'XMCITY_SQL_MAX_ROWS',
+  'XMCITY_PARKING_SNAPSHOT_MINUTES', 'XMCITY_PARKING_MAX_ACTIVE_PER_DRIVER', 'XMCITY_PARKING_SYSTEM',
   'XMCITY_PARKING_SLICE_MINUTES', 'XMCITY_PARKING_HOLD_MINUTES', 'XMCITY_PARKING_SILENT_MINUTES', 'XMCITY_PARKING_NO_SHOW_MINUTES',
   'XMCITY_PARKING_CREDIT_MIN_SCORE', 'XMCITY_PARKING_CREDIT_ARREARS_LIMIT_FEN',
 ];

@@ -67,6 +67,9 @@ export const ERRORS = {
   PASS_SUSPENDED: { status: 409, message: 'Pass {id} is suspended after repeated overstays (超时停车); entry is refused' },
   PARKING_SESSION_STATE: { status: 409, message: '{plate} {reason} at lot {lot}' },
   CREDIT_REFUSED: { status: 403, message: 'Pay-later parking (信用停车) needs a credit score of at least {min}; {plate} has {score}' },
+  PARKING_NOT_CONNECTED: { status: 409, message: "The parking platform's system {system} is not registered on the hub; register it (xmcity demo, or the organisations API) first" },
+  BOOKING_LIMIT: { status: 409, message: 'You already hold {active} active reservations (the limit is {limit}); cancel or use one first' },
+  CREDIT_SOURCE: { status: 409, message: 'Credit scores cannot be read from dataset {dataset}: {reason}' },
   CREDIT_SUSPENDED: { status: 409, message: 'Pay-later parking for {plate} is suspended: arrears of {arrearsFen} fen are over the limit of {limitFen} fen; settle first' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

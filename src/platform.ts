@@ -27,6 +27,8 @@ import { ParkingRepository } from './modules/parking/repository.ts';
 import { ParkingService } from './modules/parking/service.ts';
 import { PassService } from './modules/parking/passes.ts';
 import { CreditService } from './modules/parking/credit.ts';
+import { ParkingHub } from './modules/parking/hub.ts';
+import { OccupancyModel } from './modules/parking/occupancy-model.ts';
 import { openStore, type Store } from './store/store.ts';
 
 /** The platform's services over its two storage ports; the HTTP server and the CLI both stand on it. */
@@ -52,11 +54,14 @@ export interface Platform {
   parkingPasses: PassService;
   /** Credit parking (信用停车). */
   parkingCredit: CreditService;
+  /** The parking platform's datasets on the hub. */
+  parkingHub: ParkingHub;
   close(): Promise<void>;
 }
 
 /** Opens the Store and the Lake, wires the domain services and reconciles batches the Store missed. */
-export async function openPlatform(config: Config, opts: { storeSchema?: string } = {}): Promise<Platform> {
+export async function openPlatform(config: Config, opts: { storeSchema?: string; log?: (message: string) => void } = {}): Promise<Platform> {
+  const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, schema: opts.storeSchema });
   let lake: Lake;
   try {
@@ -82,12 +87,15 @@ export async function openPlatform(config: Config, opts: { storeSchema?: string 
   const sandbox = new SqlSandbox(catalogue, lake, access, { timeoutMs: config.sqlTimeoutMs, maxRows: config.sqlMaxRows });
   const plans = new OpenPlanService(store, catalogue, orgs);
   const portal = new PortalService(catalogue, orgs, identity, sharing, plans);
+  const parkingHub = new ParkingHub(catalogue, ingest, orgs, config.parkingSystemCode, log);
   const parking = new ParkingService(new ParkingRepository(store), orgs, {
     sliceMinutes: config.parkingSliceMinutes, holdMinutes: config.parkingHoldMinutes, silentMinutes: config.parkingSilentMinutes, noShowMinutes: config.parkingNoShowMinutes,
-  });
-  parking.startSweeps();
+    snapshotMinutes: config.parkingSnapshotMinutes, maxActivePerDriver: config.parkingMaxActivePerDriver,
+  }, { hub: parkingHub, model: new OccupancyModel((day) => sharing.calendar.isWorkingDay(day)), query, access });
+  parking.startBackground(log);
+  parkingHub.start(10);
   const parkingPasses = new PassService(store, orgs, sharing.calendar);
-  const parkingCredit = new CreditService(store, orgs, { minScore: config.parkingCreditMinScore, arrearsLimitFen: config.parkingCreditArrearsLimitFen });
+  const parkingCredit = new CreditService(store, orgs, { minScore: config.parkingCreditMinScore, arrearsLimitFen: config.parkingCreditArrearsLimitFen }, { hub: parkingHub, query });
   const ckan = new CkanService(catalogue, orgs, query, sandbox, { maxPageSize: config.maxPageSize, siteTitle: '厦门市公共数据开放平台 Xiamen Open Data' });
   for (const d of await catalogue.all()) await lake.ensureTable(d);
   for (const d of await catalogue.all()) await ingest.reconcile(d.code);
@@ -100,12 +108,13 @@ export async function openPlatform(config: Config, opts: { storeSchema?: string 
   checkpointTimer?.unref();
   let closed = false;
   return {
-    config, store, lake, metrics, orgs, catalogue, ingest, query, hub, audit, identity, sharing, access, ckan, plans, portal, parking, parkingPasses, parkingCredit,
+    config, store, lake, metrics, orgs, catalogue, ingest, query, hub, audit, identity, sharing, access, ckan, plans, portal, parking, parkingHub, parkingPasses, parkingCredit,
     async close() {
       if (closed) return;
       closed = true;
       if (checkpointTimer) clearInterval(checkpointTimer);
       parking.stop();
+      await parkingHub.stop();
       await sharing.flushUsage().catch(() => undefined);
       await lake.close();
       await store.close();

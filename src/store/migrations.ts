@@ -1,4 +1,4 @@
-import type { Kysely, Migration } from 'kysely';
+import { sql, type Kysely, type Migration } from 'kysely';
 
 /** The Store's schema migrations, in order; dialect-neutral (text, integer, bigint only). */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -415,6 +415,18 @@ export const MIGRATIONS: Record<string, Migration> = {
         .addColumn('entry_id', 'text', (c) => c.primaryKey())
         .addColumn('settlement_id', 'text', (c) => c.notNull())
         .execute();
+    },
+  },
+  '0009_parking_driver_limits': {
+    async up(db: Kysely<unknown>) {
+      // Active reservations per driver: a hold wins only by raising its driver's counter below the limit.
+      await db.schema
+        .createTable('parking_driver_counters')
+        .addColumn('driver', 'text', (c) => c.primaryKey())
+        .addColumn('active', 'integer', (c) => c.notNull())
+        .execute();
+      await sql`INSERT INTO parking_driver_counters (driver, active)
+        SELECT driver, COUNT(*) FROM parking_reservations WHERE status IN ('held', 'confirmed', 'checked_in') GROUP BY driver`.execute(db);
     },
   },
 };

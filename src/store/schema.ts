@@ -31,6 +31,7 @@ export interface StoreSchema {
   parking_credit_sessions: ParkingCreditSessionTable;
   parking_credit_ledger: ParkingCreditLedgerTable;
   parking_credit_settled: ParkingCreditSettledTable;
+  parking_driver_counters: ParkingDriverCounterTable;
 }
 
 export interface OrganisationTable {
@@ -375,4 +376,9 @@ export interface ParkingCreditLedgerTable {
 export interface ParkingCreditSettledTable {
   entry_id: string;
   settlement_id: string;
+}
+
+export interface ParkingDriverCounterTable {
+  driver: string;
+  active: number;
 }

@@ -19,7 +19,9 @@ export type Permission =
   | 'users.manage' // accounts (target: the account's organisation)
   | 'audit.read' // the whole trail
   | 'audit.read.org' // the trail about one's own organisation's data and people (target: the organisation)
-  | 'audit.verify'; // verify the chain, sign checkpoints
+  | 'audit.verify' // verify the chain, sign checkpoints
+  | 'parking.manage' // lots, sharing windows, credit scores and settlements (target: the transport department)
+  | 'parking.book'; // reserve a place, buy an off-peak pass (drivers: any signed-in person)
 
 /**
  * The single rule table: may `actor` do `permission` on targets owned by `org` (null: not organisation-bound)?
@@ -38,13 +40,17 @@ export function allowed(actor: Actor, permission: Permission, org: string | null
       case 'records.write':
       case 'quality.read':
         return own && actor.scopes.includes('ingest');
+      case 'parking.book':
+        // A booking application acting for its drivers.
+        return actor.scopes.includes('read');
       default:
         return false;
     }
   }
   const r = actor.role;
-  // Registered members of the public use the portal: they apply for data and read it by grant, nothing else.
-  if (r === 'public') return permission === 'share.read' && own;
+  // Registered members of the public use the portal and the city's services: they apply for data, read it by
+  // grant and book parking, nothing else.
+  if (r === 'public') return (permission === 'share.read' && own) || permission === 'parking.book';
   switch (permission) {
     case 'catalogue.read':
       return true;
@@ -71,6 +77,10 @@ export function allowed(actor: Actor, permission: Permission, org: string | null
       return r === 'platform_admin' || r === 'auditor';
     case 'audit.read.org':
       return r === 'platform_admin' || r === 'auditor' || (own && (r === 'org_admin' || r === 'data_steward'));
+    case 'parking.manage':
+      return r === 'platform_admin' || (own && (r === 'org_admin' || r === 'data_steward'));
+    case 'parking.book':
+      return r !== 'auditor';
   }
 }
 

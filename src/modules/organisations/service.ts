@@ -64,6 +64,11 @@ export class OrganisationService {
     return s;
   }
 
+  /** A system, or undefined. */
+  getSystem(code: string) {
+    return this.repo.getSystem(code);
+  }
+
   /** Any organisation (government or registered), or undefined. */
   findOrganisation(code: string) {
     return this.repo.getOrganisation(code);

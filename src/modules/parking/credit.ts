@@ -5,6 +5,8 @@ import type { Store } from '../../store/store.ts';
 import type { Actor } from '../access/actor.ts';
 import { requireAccess } from '../access/policy.ts';
 import type { OrganisationService } from '../organisations/service.ts';
+import type { QueryService } from '../query/service.ts';
+import type { ParkingHub } from './hub.ts';
 import { eventTime, requireLotSystem } from './lot-system.ts';
 import type { LotRow } from './repository.ts';
 import { PARKING_ORG } from './service.ts';
@@ -49,11 +51,53 @@ export class CreditService {
     private readonly store: Store,
     private readonly orgs: OrganisationService,
     private readonly settings: CreditSettings,
+    private readonly source: { hub: ParkingHub; query: QueryService } | null = null,
   ) {}
+
+  /**
+   * Loads the city credit scores (白鹭分) from a hub dataset: read page by page as the parking platform's own
+   * system, so the read needs that system's grant on the dataset and is audited like any other; only the plate and
+   * score fields are asked for. Rows whose score is not an integer 0–1000 are skipped and counted.
+   */
+  async syncScores(actor: Actor, input: { dataset: string; plateField?: string; scoreField?: string }) {
+    requireAccess({ actor, permission: 'parking.manage', orgs: [PARKING_ORG] });
+    if (!this.source) fail('CREDIT_SOURCE', { dataset: input.dataset, reason: 'no hub reader is configured' });
+    const reader = await this.source.hub.actor();
+    const plateField = input.plateField ?? 'plate';
+    const scoreField = input.scoreField ?? 'score';
+    const now = new Date().toISOString();
+    let loaded = 0;
+    let skipped = 0;
+    let cursor: string | undefined;
+    for (;;) {
+      const page = await this.source.query.records(reader, input.dataset, { fields: `${plateField},${scoreField}`, limit: 5000, cursor, total: 'none' });
+      for (const name of [plateField, scoreField]) {
+        const shown = page.view.fields.find((x) => x.name === name)?.shown;
+        if (shown !== 'clear') fail('CREDIT_SOURCE', { dataset: input.dataset, reason: `the parking system's grant shows ${name} ${shown ? `as ${shown}` : 'not at all'}; the provider must share it in clear` });
+      }
+      const rows: { plate: string; score: number }[] = [];
+      for (const r of page.items as Record<string, unknown>[]) {
+        const plate = typeof r[plateField] === 'string' ? (r[plateField] as string).trim() : '';
+        const score = Number(r[scoreField]);
+        if (!plate || !Number.isInteger(score) || score < 0 || score > 1000) skipped++;
+        else rows.push({ plate, score });
+      }
+      await this.store.db.transaction().execute(async (tx) => {
+        for (const s of rows) {
+          await tx.insertInto('parking_credit_scores').values({ plate: s.plate, score: s.score, updated_at: now })
+            .onConflict((oc) => oc.column('plate').doUpdateSet({ score: s.score, updated_at: now })).execute();
+        }
+      });
+      loaded += rows.length;
+      if (!page.nextCursor || page.items.length === 0) break;
+      cursor = page.nextCursor;
+    }
+    return { dataset: input.dataset, loaded, skipped, at: now };
+  }
 
   /** Loads city credit scores per plate (the transport department's stewards, the platform operator). */
   async putScores(actor: Actor, scores: { plate: string; score: number }[]) {
-    requireAccess({ actor, permission: 'catalogue.write', orgs: [PARKING_ORG] });
+    requireAccess({ actor, permission: 'parking.manage', orgs: [PARKING_ORG] });
     const now = new Date().toISOString();
     for (const s of scores) {
       if (!Number.isInteger(s.score) || s.score < 0 || s.score > 1000) fail('VALIDATION_FAILED', { reason: `score of ${s.plate} must be an integer 0–1000` });
@@ -166,13 +210,13 @@ export class CreditService {
 
   /** Runs a settlement on an operator's request (the transport department's stewards, the platform operator). */
   async settleAs(actor: Actor, at?: string) {
-    requireAccess({ actor, permission: 'catalogue.write', orgs: [PARKING_ORG] });
+    requireAccess({ actor, permission: 'parking.manage', orgs: [PARKING_ORG] });
     return this.settle(at === undefined ? new Date() : new Date(eventTime(at)));
   }
 
   /** A driver's pay-later account: state, balance, the ledger sum (always equal to it) and the latest entries. */
   async account(actor: Actor, plate: string) {
-    requireAccess({ actor, permission: 'catalogue.write', orgs: [PARKING_ORG] });
+    requireAccess({ actor, permission: 'parking.manage', orgs: [PARKING_ORG] });
     const a = await this.store.db.selectFrom('parking_credit_accounts').selectAll().where('plate', '=', plate).executeTakeFirst();
     if (!a) fail('VALIDATION_FAILED', { reason: `${plate} has no pay-later account` });
     const sum = await this.store.db.selectFrom('parking_credit_ledger').select((eb) => eb.fn.sum<string>('amount_fen').as('fen')).where('plate', '=', plate).executeTakeFirstOrThrow();

@@ -53,7 +53,7 @@ export class PassService {
 
   /** Declares a sharing window of a shared lot (platform admins, the transport department's stewards). */
   async createWindow(actor: Actor, lotId: string, input: NewShareWindow) {
-    requireAccess({ actor, permission: 'catalogue.write', orgs: [PARKING_ORG] });
+    requireAccess({ actor, permission: 'parking.manage', orgs: [PARKING_ORG] });
     const lot = await this.requireLot(lotId);
     if (lot.kind !== 'shared') fail('VALIDATION_FAILED', { reason: `lot ${lot.id} is a ${lot.kind} lot; sharing windows belong to shared lots` });
     const windows = ShareWindows.parse(input.periods);
@@ -78,6 +78,7 @@ export class PassService {
   /** Buys a pass (购买错峰停车证) for a plate and window, valid from `validFrom` (default now) for the configured days. */
   async buy(actor: Actor, input: { windowId: string; plate: string; validFrom?: string }) {
     const holder = holderKey(actor);
+    requireAccess({ actor, permission: 'parking.book' });
     const w = await this.store.db.selectFrom('parking_share_windows').selectAll().where('id', '=', input.windowId).executeTakeFirst();
     if (!w) fail('SHARE_WINDOW_NOT_FOUND', { id: input.windowId });
     const from = input.validFrom === undefined ? Date.now() : eventTime(input.validFrom);
@@ -97,11 +98,18 @@ export class PassService {
     const notFound = new AppError('PASS_NOT_FOUND', { plate: '?', lot: '?' });
     if (!p) throw notFound;
     if (actor.kind === 'anonymous') fail('AUTH_REQUIRED');
-    if (p.holder !== holderKey(actor) && !allowed(actor, 'catalogue.write', PARKING_ORG)) throw notFound;
+    if (p.holder !== holderKey(actor) && !allowed(actor, 'parking.manage', PARKING_ORG)) throw notFound;
     // Counted as the next exit would count them: up to now, or up to the last exit when the lot reported it ahead of our clock.
     const last = await this.store.db.selectFrom('parking_pass_visits').select((eb) => eb.fn.max('exited_at').as('t')).where('pass_id', '=', p.id).executeTakeFirst();
     const until = Math.max(Date.now(), last?.t ? Date.parse(String(last.t)) : 0);
     return this.passView(p, await this.overstays(p.id, until));
+  }
+
+  /** The signed-in holder's passes, newest first. */
+  async mine(actor: Actor) {
+    const rows = await this.store.db.selectFrom('parking_passes').selectAll().where('holder', '=', holderKey(actor)).orderBy('created_at', 'desc').limit(100).execute();
+    const now = Date.now();
+    return { items: await Promise.all(rows.map(async (p) => this.passView(p, await this.overstays(p.id, now)))) };
   }
 
   /**

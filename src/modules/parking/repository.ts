@@ -21,12 +21,17 @@ export interface Release {
   slices: string[];
 }
 
+/** Raised inside a hold's transaction to roll it back when the driver already holds the most reservations allowed. */
+class DriverLimit extends Error {}
+
 /** Raised inside a hold's transaction to roll it back when one slice is already full. */
 class SliceFull extends Error {
   constructor(readonly slice: string) {
     super(`slice ${slice} is full`);
   }
 }
+
+const TERMINAL = new Set<ReservationStatus>(['expired', 'cancelled', 'completed', 'no_show']);
 
 /** SQL for parking lots, live occupancy, reservations and the per-slice counters that decide reservations. */
 export class ParkingRepository {
@@ -123,8 +128,13 @@ export class ParkingRepository {
    * order so concurrent windows lock rows in the same order; the first full slice rolls the whole hold back and is
    * returned. Returns null when the hold was recorded.
    */
-  async hold(r: ReservationRow, slices: string[], limit: number): Promise<string | null> {
+  async hold(r: ReservationRow, slices: string[], limit: number, driverLimit: number): Promise<string | 'driver-limit' | null> {
     // Counter rows exist before the race starts; creating them is idempotent and decides nothing.
+    await this.store.db
+      .insertInto('parking_driver_counters')
+      .values({ driver: r.driver, active: 0 })
+      .onConflict((oc) => oc.column('driver').doNothing())
+      .execute();
     await this.store.db
       .insertInto('parking_slice_counters')
       .values(slices.map((s) => ({ lot_id: r.lot_id, space_type: r.space_type, slice_start: s, booked: 0 })))
@@ -132,6 +142,14 @@ export class ParkingRepository {
       .execute();
     try {
       await this.store.db.transaction().execute(async (tx) => {
+        // The driver's row first, then the slices: the same order every release takes, so they never deadlock.
+        const d = await tx
+          .updateTable('parking_driver_counters')
+          .set((eb) => ({ active: eb('active', '+', 1) }))
+          .where('driver', '=', r.driver)
+          .where('active', '<', driverLimit)
+          .executeTakeFirst();
+        if (Number(d.numUpdatedRows) !== 1) throw new DriverLimit();
         for (const s of slices) {
           const u = await tx
             .updateTable('parking_slice_counters')
@@ -148,6 +166,7 @@ export class ParkingRepository {
       return null;
     } catch (e) {
       if (e instanceof SliceFull) return e.slice;
+      if (e instanceof DriverLimit) return 'driver-limit';
       throw e;
     }
   }
@@ -166,7 +185,7 @@ export class ParkingRepository {
     from: readonly ReservationStatus[],
     to: ReservationStatus,
     at: string,
-    opts: { patch?: Partial<Pick<ReservationRow, 'checked_in_at' | 'checked_out_at'>>; holdBefore?: string; holdAfter?: string; startsBefore?: string; release?: Release | null } = {},
+    opts: { patch?: Partial<Pick<ReservationRow, 'checked_in_at' | 'checked_out_at'>>; holdBefore?: string; holdAfter?: string; startsBefore?: string; release?: Release | null; driver?: string } = {},
   ): Promise<boolean> {
     return this.store.db.transaction().execute(async (tx) => {
       let q = tx
@@ -179,6 +198,10 @@ export class ParkingRepository {
       if (opts.startsBefore) q = q.where('starts_at', '<=', opts.startsBefore);
       const u = await q.executeTakeFirst();
       if (Number(u.numUpdatedRows) !== 1) return false;
+      // A reservation that ends (expired, cancelled, completed, no-show) stops counting against its driver's limit.
+      if (opts.driver && TERMINAL.has(to)) {
+        await tx.updateTable('parking_driver_counters').set((eb) => ({ active: eb('active', '-', 1) })).where('driver', '=', opts.driver).where('active', '>', 0).execute();
+      }
       const rel = opts.release;
       if (!rel) return true;
       // One slice at a time in ascending order, as holds take them, so a release and a hold never deadlock.
@@ -213,5 +236,29 @@ export class ParkingRepository {
       .orderBy('starts_at')
       .limit(limit)
       .execute();
+  }
+
+  /** Every lot (for the in-memory index). */
+  allLots() {
+    return this.store.db.selectFrom('parking_lots').selectAll().execute();
+  }
+
+  /** The most places booked in any of some slices, per lot, for one space type. */
+  async bookedMax(ids: string[], spaceType: string, slices: string[]): Promise<Map<string, number>> {
+    if (ids.length === 0 || slices.length === 0) return new Map();
+    const rows = await this.store.db
+      .selectFrom('parking_slice_counters')
+      .select(['lot_id', (eb) => eb.fn.max<number>('booked').as('booked')])
+      .where('lot_id', 'in', ids)
+      .where('space_type', '=', spaceType)
+      .where('slice_start', 'in', slices)
+      .groupBy('lot_id')
+      .execute();
+    return new Map(rows.map((r) => [r.lot_id, Number(r.booked)]));
+  }
+
+  /** A driver's reservations, newest first. */
+  reservationsOf(driver: string, limit: number) {
+    return this.store.db.selectFrom('parking_reservations').selectAll().where('driver', '=', driver).orderBy('created_at', 'desc').limit(limit).execute();
   }
 }

@@ -3,11 +3,12 @@ import type { Actor } from '../access/actor.ts';
 import { AnyObject, authErrors as errors } from '../../http/schemas.ts';
 import type { CreditService } from './credit.ts';
 import type { PassService } from './passes.ts';
-import { BuyPassBody, FeedQuery, HoldBody, LotParams, NewLotBody, NewShareWindowBody, OccupancyBody, PassParams, PlateEventBody, PlateParams, ReservationParams, ScoresBody, SettleBody, WindowQuery } from './schemas.ts';
+import { BuyPassBody, CreditSyncBody, FeedQuery, GuidanceQuerySchema, HistoryQuery, HoldBody, LotParams, NewLotBody, NewShareWindowBody, OccupancyBody, PassParams, PlateEventBody, PlateParams, ReservationParams, ScoresBody, SettleBody, WindowQuery } from './schemas.ts';
+import type { ParkingHub } from './hub.ts';
 import type { ParkingService } from './service.ts';
 
 /** HTTP routes of smart parking (智慧停车): lots, occupancy pushes, the open GeoJSON feed, quotes and reservations. */
-export const parkingRoutes: FastifyPluginAsyncTypebox<{ parking: ParkingService; passes: PassService; credit: CreditService }> = async (app, { parking, passes, credit }) => {
+export const parkingRoutes: FastifyPluginAsyncTypebox<{ parking: ParkingService; passes: PassService; credit: CreditService; hub: ParkingHub }> = async (app, { parking, passes, credit, hub }) => {
   app.get('/parking/lots.geojson', {
     schema: {
       tags: ['parking'],
@@ -23,6 +24,43 @@ export const parkingRoutes: FastifyPluginAsyncTypebox<{ parking: ParkingService;
     if (typeof match === 'string' && match.split(',').some((t) => t.trim() === '*' || t.trim().replace(/^W\//, '') === etag)) return reply.code(304).send(null);
     return reply.type('application/geo+json; charset=utf-8').send(body);
   });
+
+  app.get('/parking/guidance', {
+    schema: {
+      tags: ['parking'],
+      summary: 'Guidance (车位诱导): the best lots for a destination, arrival time, stay and space type — walking distance, price, free places now and the predicted chance of a free place at arrival',
+      security: [],
+      querystring: GuidanceQuerySchema,
+      response: { 200: AnyObject, ...errors },
+    },
+  }, async (req) => parking.guidance(req.query));
+
+  app.get('/parking/lots/:id/history', {
+    schema: {
+      tags: ['parking'],
+      summary: "A lot's occupancy over the past hours from the hub's occupancy history, with the model's six-hour forecast",
+      security: [],
+      params: LotParams,
+      querystring: HistoryQuery,
+      response: { 200: AnyObject, ...errors },
+    },
+  }, async (req) => parking.history(req.actor, req.params.id, req.query.hours ?? 24));
+
+  app.get('/parking/datasets', {
+    schema: { tags: ['parking'], summary: "The parking platform's hub datasets (lots, occupancy history, sessions) and what waits to be pushed", security: [], response: { 200: AnyObject, ...errors } },
+  }, async () => ({ ...(await hub.datasets()), status: hub.status() }));
+
+  app.get('/parking/my/reservations', {
+    schema: { tags: ['parking'], summary: "The signed-in driver's reservations, newest first", response: { 200: AnyObject, ...errors } },
+  }, async (req) => parking.myReservations(req.actor));
+
+  app.get('/parking/my/passes', {
+    schema: { tags: ['parking'], summary: "The signed-in resident's off-peak passes", response: { 200: AnyObject, ...errors } },
+  }, async (req) => passes.mine(req.actor));
+
+  app.post('/parking/credit/scores/sync', {
+    schema: { tags: ['parking'], summary: 'Load city credit scores (白鹭分) from a hub dataset, read under the parking system\'s grant (operators)', body: CreditSyncBody, response: { 200: AnyObject, ...errors } },
+  }, async (req) => credit.syncScores(req.actor, req.body));
 
   app.post('/parking/lots', {
     schema: { tags: ['parking'], summary: "Register a lot (platform admins, the transport department's stewards)", body: NewLotBody, response: { 201: AnyObject, ...errors } },

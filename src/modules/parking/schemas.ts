@@ -85,3 +85,24 @@ export const ScoresBody = Type.Object({ scores: Type.Array(Type.Object({ plate: 
 
 /** When a settlement run counts up to (default now). */
 export const SettleBody = Type.Object({ at: Type.Optional(Time) });
+
+/** A guidance request (车位诱导). */
+export const GuidanceQuerySchema = Type.Object({
+  lon: Type.Number({ minimum: -180, maximum: 180 }),
+  lat: Type.Number({ minimum: -90, maximum: 90 }),
+  arrive: Type.Optional(Time),
+  stayMinutes: Type.Optional(Type.Integer({ minimum: 15, maximum: 1440 })),
+  spaceType: Type.Optional(SpaceTypeSchema),
+  maxWalk: Type.Optional(Type.Integer({ minimum: 50, maximum: 5000, description: 'metres of walking at most' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 })),
+});
+
+/** How far back a lot's occupancy history goes. */
+export const HistoryQuery = Type.Object({ hours: Type.Optional(Type.Integer({ minimum: 1, maximum: 168 })) });
+
+/** Where credit scores come from: a hub dataset with plate and score fields, read under the parking system's grant. */
+export const CreditSyncBody = Type.Object({
+  dataset: Type.String({ minLength: 3, maxLength: 64, pattern: '^[A-Za-z0-9-]+$' }),
+  plateField: Type.Optional(Type.String({ minLength: 1, maxLength: 63 })),
+  scoreField: Type.Optional(Type.String({ minLength: 1, maxLength: 63 })),
+});

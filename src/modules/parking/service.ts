@@ -4,6 +4,11 @@ import type { Actor } from '../access/actor.ts';
 import { allowed, requireAccess } from '../access/policy.ts';
 import { DISTRICTS } from '../organisations/districts.ts';
 import type { OrganisationService } from '../organisations/service.ts';
+import type { AccessService } from '../access/service.ts';
+import type { QueryService } from '../query/service.ts';
+import type { ParkingHub, SessionRecord } from './hub.ts';
+import { LotIndex, distanceM } from './lot-index.ts';
+import { OccupancyModel, toSeries, type Observation } from './occupancy-model.ts';
 import { OpeningHours, type OpeningPeriod } from './opening-hours.ts';
 import type { LotFilter, LotRow, ParkingRepository, ReservationRow } from './repository.ts';
 import { Tariff, type TariffBand } from './tariff.ts';
@@ -27,6 +32,33 @@ export interface ParkingSettings {
   maxHours?: number;
   /** How far ahead reservations open, in days. */
   maxDaysAhead?: number;
+  /** Minutes between occupancy snapshots published to the hub (a divisor of 60). */
+  snapshotMinutes: number;
+  /** Reservations one driver may hold at once (held, confirmed or checked in). */
+  maxActivePerDriver: number;
+}
+
+/** What the parking service works with besides its own tables. */
+export interface ParkingDeps {
+  /** The parking platform as a connected system of the hub: publishes lots, occupancy and sessions. */
+  hub: ParkingHub;
+  /** The occupancy model behind guidance, fed from the hub's occupancy history. */
+  model: OccupancyModel;
+  /** Reads of hub datasets (the occupancy history) under the caller's data view. */
+  query: QueryService;
+  /** The audit trail of parking actions. */
+  access: AccessService;
+}
+
+/** A guidance request (车位诱导): where the driver is going, when, for how long, with which space type. */
+export interface GuidanceQuery {
+  lon: number;
+  lat: number;
+  arrive?: string;
+  stayMinutes?: number;
+  spaceType?: SpaceType;
+  maxWalk?: number;
+  limit?: number;
 }
 
 /** A new lot, as an administrator or the transport department's stewards describe it. */
@@ -72,6 +104,11 @@ export interface LiveState {
 const CAPACITY_COLUMN = { standard: 'cap_standard', ev: 'cap_ev', accessible: 'cap_accessible', large: 'cap_large' } as const;
 const E6 = 1_000_000;
 const EARTH_M = 6_371_008.8;
+/** Walking distance over straight-line distance in a city grid, walking speed, and the cost weights of guidance. */
+const WALK_DETOUR = 1.3;
+const WALK_M_PER_MIN = 75;
+const MINUTES_PER_YUAN = 1.5;
+const SEARCH_MINUTES = 15;
 
 function capacity(lot: LotRow, t: SpaceType): number {
   return Number(lot[CAPACITY_COLUMN[t]]);
@@ -80,12 +117,6 @@ function capacity(lot: LotRow, t: SpaceType): number {
 /** How many places of a type may be reserved in one slice: the lot's reservable share, rounded down. */
 function reservableLimit(lot: LotRow, t: SpaceType): number {
   return Math.floor((capacity(lot, t) * Number(lot.reservable_pct)) / 100);
-}
-
-function distanceM(lon1: number, lat1: number, lon2: number, lat2: number): number {
-  const r = Math.PI / 180;
-  const a = Math.sin(((lat2 - lat1) * r) / 2) ** 2 + Math.cos(lat1 * r) * Math.cos(lat2 * r) * Math.sin(((lon2 - lon1) * r) / 2) ** 2;
-  return 2 * EARTH_M * Math.asin(Math.min(1, Math.sqrt(a)));
 }
 
 function byLot<T extends { lot_id: string }>(rows: T[]): Map<string, T[]> {
@@ -112,20 +143,36 @@ function numbers(s: string, n: number, what: string): number[] {
 export class ParkingService {
   private readonly slices: TimeSlices;
   private sweepTimer: NodeJS.Timeout | null = null;
+  private snapshotTimer: NodeJS.Timeout | null = null;
+  private learnTimer: NodeJS.Timeout | null = null;
+  private index: Promise<LotIndex> | null = null;
+  private learnCursor: string | null = null;
+  private learning: Promise<number> | null = null;
+  private readonly hub: ParkingHub;
+  private readonly model: OccupancyModel;
+  private readonly query: QueryService;
+  private readonly access: AccessService;
 
   constructor(
     private readonly repo: ParkingRepository,
     private readonly orgs: OrganisationService,
     private readonly settings: ParkingSettings,
+    deps: ParkingDeps,
   ) {
     this.slices = new TimeSlices(settings.sliceMinutes);
+    if (!Number.isInteger(settings.snapshotMinutes) || 60 % settings.snapshotMinutes !== 0) throw new Error('the snapshot interval must divide the hour');
+    ({ hub: this.hub, model: this.model, query: this.query, access: this.access } = deps);
   }
 
   // ── Lots ────────────────────────────────────────────────────────────────────────────────────────────────
 
   /** Registers a lot (platform admins, or the transport department's org admins and stewards). */
   async createLot(actor: Actor, input: NewLot) {
-    requireAccess({ actor, permission: 'catalogue.write', orgs: [PARKING_ORG] });
+    return this.audited(actor, 'parking.lot.create', { lot: input.id ?? null, name: input.name }, () => this.addLot(actor, input));
+  }
+
+  private async addLot(actor: Actor, input: NewLot) {
+    requireAccess({ actor, permission: 'parking.manage', orgs: [PARKING_ORG] });
     const id = input.id ?? `lot-${randomBytes(5).toString('hex')}`;
     if (!DISTRICTS.some((d) => d.adcode === input.district)) fail('VALIDATION_FAILED', { reason: `district ${input.district} is not one of Xiamen's district adcodes (${DISTRICTS.map((d) => d.adcode).join(', ')})` });
     if (!LOT_KINDS.includes(input.kind)) fail('VALIDATION_FAILED', { reason: `kind must be one of ${LOT_KINDS.join(', ')}` });
@@ -144,6 +191,12 @@ export class ParkingService {
       system_code: input.systemCode, created_at: now,
     };
     if (!(await this.repo.insertLot(row))) fail('LOT_EXISTS', { id });
+    if (this.index) (await this.index).add(row);
+    this.hub.lot({
+      lot_id: row.id, name: row.name, district: row.district, kind: row.kind, operator: row.operator, location: `${input.lon},${input.lat}`,
+      capacity: SPACE_TYPES.reduce((n, t) => n + caps[t], 0), cap_standard: caps.standard, cap_ev: caps.ev, cap_accessible: caps.accessible, cap_large: caps.large,
+      reservable_pct: row.reservable_pct, tariff: tariff.bands, opening_hours: hours.periods ? hours.toJSON() : null, system_code: row.system_code,
+    });
     return this.lotView(row, this.live(row, [], [], Date.now()));
   }
 
@@ -160,6 +213,11 @@ export class ParkingService {
    * the occupied figures, entry and exit events move them. Any other system or person is refused.
    */
   async pushOccupancy(actor: Actor, id: string, push: OccupancyPush) {
+    const detail = { lot: id, counts: push.counts ?? null, events: push.events?.length ?? 0 };
+    return this.audited(actor, 'parking.occupancy', detail, () => this.applyPush(actor, id, push));
+  }
+
+  private async applyPush(actor: Actor, id: string, push: OccupancyPush) {
     const lot = await this.requireLot(id);
     const system = await this.orgs.requireSystem(lot.system_code);
     requireAccess({ actor, permission: 'records.write', orgs: [system.org_code] });
@@ -266,7 +324,13 @@ export class ParkingService {
    * the database; a refused client gets PARKING_FULL naming the window.
    */
   async hold(actor: Actor, input: { lotId: string; spaceType: SpaceType; start: string; end: string; plate?: string | null }) {
+    const detail = { lot: input.lotId, spaceType: input.spaceType, start: input.start, end: input.end };
+    return this.audited(actor, 'parking.reservation.hold', detail, () => this.takeHold(actor, input));
+  }
+
+  private async takeHold(actor: Actor, input: { lotId: string; spaceType: SpaceType; start: string; end: string; plate?: string | null }) {
     const driver = this.driverKey(actor);
+    requireAccess({ actor, permission: 'parking.book' });
     const lot = await this.requireLot(input.lotId);
     const w = this.window(lot, input.spaceType, input.start, input.end);
     await this.releaseExpired(lot.id);
@@ -278,13 +342,15 @@ export class ParkingService {
       price_fen: this.tariff(lot).priceFen(w.startMs, w.endMs), driver, plate: input.plate ?? null,
       checked_in_at: null, checked_out_at: null, created_at: now.toISOString(), updated_at: now.toISOString(),
     };
-    const full = await this.repo.hold(row, w.slices, reservableLimit(lot, input.spaceType));
+    const full = await this.repo.hold(row, w.slices, reservableLimit(lot, input.spaceType), this.settings.maxActivePerDriver);
+    if (full === 'driver-limit') fail('BOOKING_LIMIT', { active: this.settings.maxActivePerDriver, limit: this.settings.maxActivePerDriver });
     if (full !== null) {
       const f = Date.parse(full);
       fail('PARKING_FULL', { spaceType: input.spaceType, lot: lot.name, window: TimeSlices.label(w.startMs, w.endMs) }, {
         lotId: lot.id, spaceType: input.spaceType, startsAt: row.starts_at, endsAt: row.ends_at, fullSlice: TimeSlices.label(f, f + this.slices.minutes * 60_000),
       });
     }
+    this.publishSession(row);
     return this.reservationView(row);
   }
 
@@ -295,38 +361,53 @@ export class ParkingService {
 
   /** Confirms a hold before it expires (预约确认). */
   async confirm(actor: Actor, id: string) {
-    const r = await this.load(actor, id, 'driver');
-    const now = new Date().toISOString();
-    if (!(await this.repo.transition(r.id, ['held'], 'confirmed', now, { holdAfter: now }))) return this.refuse(actor, id, 'confirmed');
-    return this.reservation(actor, id);
+    return this.audited(actor, 'parking.reservation.confirm', { reservation: id }, async () => {
+      const r = await this.load(actor, id, 'driver');
+      const now = new Date().toISOString();
+      if (!(await this.repo.transition(r.id, ['held'], 'confirmed', now, { holdAfter: now }))) return this.refuse(actor, id, 'confirmed');
+      return this.afterStep(actor, id);
+    });
   }
 
   /** Checks a confirmed reservation in at the lot (入场); by the driver, the lot's system or the department. */
   async checkIn(actor: Actor, id: string) {
-    const r = await this.load(actor, id, 'lot');
-    const now = new Date().toISOString();
-    if (now >= r.ends_at) return this.refuse(actor, id, 'checked in after its window');
-    if (!(await this.repo.transition(r.id, ['confirmed'], 'checked_in', now, { patch: { checked_in_at: now } }))) return this.refuse(actor, id, 'checked in');
-    return this.reservation(actor, id);
+    return this.audited(actor, 'parking.reservation.check-in', { reservation: id }, async () => {
+      const r = await this.load(actor, id, 'lot');
+      const now = new Date().toISOString();
+      if (now >= r.ends_at) return this.refuse(actor, id, 'checked in after its window');
+      if (!(await this.repo.transition(r.id, ['confirmed'], 'checked_in', now, { patch: { checked_in_at: now } }))) return this.refuse(actor, id, 'checked in');
+      return this.afterStep(actor, id);
+    });
   }
 
   /** Checks a reservation out (出场): completed, and the slices still ahead are given back. */
   async checkOut(actor: Actor, id: string) {
-    const r = await this.load(actor, id, 'lot');
-    const nowMs = Date.now();
-    const now = new Date(nowMs).toISOString();
-    const ahead = new TimeSlices(r.slice_minutes).starts(Math.max(Date.parse(r.starts_at), new TimeSlices(r.slice_minutes).ceil(nowMs)), Date.parse(r.ends_at));
-    const release = { lotId: r.lot_id, spaceType: r.space_type, slices: ahead };
-    if (!(await this.repo.transition(r.id, ['checked_in'], 'completed', now, { patch: { checked_out_at: now }, release }))) return this.refuse(actor, id, 'checked out');
-    return this.reservation(actor, id);
+    return this.audited(actor, 'parking.reservation.check-out', { reservation: id }, async () => {
+      const r = await this.load(actor, id, 'lot');
+      const nowMs = Date.now();
+      const now = new Date(nowMs).toISOString();
+      const ahead = new TimeSlices(r.slice_minutes).starts(Math.max(Date.parse(r.starts_at), new TimeSlices(r.slice_minutes).ceil(nowMs)), Date.parse(r.ends_at));
+      const release = { lotId: r.lot_id, spaceType: r.space_type, slices: ahead };
+      if (!(await this.repo.transition(r.id, ['checked_in'], 'completed', now, { patch: { checked_out_at: now }, release, driver: r.driver }))) return this.refuse(actor, id, 'checked out');
+      return this.afterStep(actor, id);
+    });
   }
 
   /** Cancels a held or confirmed reservation (取消预约) and gives its slices back. */
   async cancel(actor: Actor, id: string) {
-    const r = await this.load(actor, id, 'driver');
+    return this.audited(actor, 'parking.reservation.cancel', { reservation: id }, async () => {
+      const r = await this.load(actor, id, 'driver');
+      const now = new Date().toISOString();
+      if (!(await this.repo.transition(r.id, ['held', 'confirmed'], 'cancelled', now, { release: this.allSlices(r), driver: r.driver }))) return this.refuse(actor, id, 'cancelled');
+      return this.afterStep(actor, id);
+    });
+  }
+
+  /** The signed-in driver's reservations, newest first. */
+  async myReservations(actor: Actor, limit = 50) {
+    const rows = await this.repo.reservationsOf(this.driverKey(actor), Math.min(Math.max(1, limit), 200));
     const now = new Date().toISOString();
-    if (!(await this.repo.transition(r.id, ['held', 'confirmed'], 'cancelled', now, { release: this.allSlices(r) }))) return this.refuse(actor, id, 'cancelled');
-    return this.reservation(actor, id);
+    return { items: rows.map((r) => this.reservationView(r.status === 'held' && r.hold_expires_at <= now ? { ...r, status: 'expired' } : r)) };
   }
 
   /** Releases holds that ran out and no-shows past their grace period, everywhere; returns how many of each. */
@@ -336,7 +417,10 @@ export class ParkingService {
     const at = new Date(nowMs).toISOString();
     let noShows = 0;
     for (const r of await this.repo.noShows(cutoff, 1000)) {
-      if (await this.repo.transition(r.id, ['confirmed'], 'no_show', at, { startsBefore: cutoff, release: this.allSlices(r) })) noShows++;
+      if (await this.repo.transition(r.id, ['confirmed'], 'no_show', at, { startsBefore: cutoff, release: this.allSlices(r), driver: r.driver })) {
+        noShows++;
+        this.publishSession({ ...r, status: 'no_show', updated_at: at });
+      }
     }
     return { expired, noShows };
   }
@@ -350,10 +434,256 @@ export class ParkingService {
     this.sweepTimer.unref();
   }
 
-  /** Stops the background sweep. */
+  /** Stops the background sweep, snapshots and learning. */
   stop(): void {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
-    this.sweepTimer = null;
+    if (this.snapshotTimer) clearTimeout(this.snapshotTimer);
+    if (this.learnTimer) clearInterval(this.learnTimer);
+    this.sweepTimer = this.snapshotTimer = this.learnTimer = null;
+  }
+
+  // ── The hub: occupancy snapshots, sessions, learning ────────────────────────────────────────────────────
+
+  /**
+   * Takes an occupancy snapshot of every lot whose feed is live (silent lots are unknown, not zero) at a boundary
+   * of the snapshot interval and queues it for the hub's occupancy history; returns how many records it queued.
+   */
+  async snapshot(nowMs = Date.now()): Promise<number> {
+    const step = this.settings.snapshotMinutes * 60_000;
+    const at = new Date(Math.floor(nowMs / step) * step).toISOString();
+    const lots = await this.repo.allLots();
+    if (lots.length === 0) return 0;
+    const [occ, active] = await Promise.all([this.repo.occupancy(null), this.repo.activeNow(null, new Date(nowMs).toISOString())]);
+    const occBy = byLot(occ);
+    const activeBy = byLot(active);
+    const rows = [];
+    for (const lot of lots) {
+      const o = occBy.get(lot.id) ?? [];
+      const live = this.live(lot, o, activeBy.get(lot.id) ?? [], nowMs);
+      if (live.state === 'unknown') continue;
+      for (const t of SPACE_TYPES) {
+        const cap = capacity(lot, t);
+        if (cap === 0) continue;
+        const occupied = Math.min(cap, Number(o.find((x) => x.space_type === t)?.occupied ?? 0));
+        const reserved = Number(activeBy.get(lot.id)?.find((x) => x.space_type === t)?.n ?? 0);
+        rows.push({ lot_id: lot.id, observed_at: at, space_type: t, capacity: cap, occupied, reserved });
+      }
+    }
+    this.hub.occupancy(rows);
+    return rows.length;
+  }
+
+  /**
+   * Folds the occupancy history the model has not seen into it: reads the hub's occupancy dataset through its
+   * change feed as the parking platform's own system (an audited read like any other), so live snapshots and
+   * history pushed by operators through the ingest API are learnt alike. Returns how many records it read.
+   */
+  async learn(): Promise<number> {
+    if (this.learning) return this.learning;
+    this.learning = (async () => {
+      const codes = await this.hub.existing();
+      if (!codes) return 0;
+      const actor = await this.hub.actor();
+      let n = 0;
+      const series: Observation[] = [];
+      for (;;) {
+        const page = await this.query.changes(actor, codes.occupancy, { cursor: this.learnCursor ?? undefined, since: this.learnCursor ? undefined : 0, limit: 10_000 });
+        for (const c of page.items) {
+          if (c.op !== 'upsert') continue;
+          const r = c.record;
+          const o: Observation = { lotId: String(r.lot_id), spaceType: r.space_type as SpaceType, at: Date.parse(String(r.observed_at)), capacity: Number(r.capacity), occupied: Number(r.occupied) };
+          if (!Number.isFinite(o.at)) continue;
+          this.model.add(o);
+          if (series.length < 200_000) series.push(o);
+          n++;
+        }
+        this.learnCursor = page.nextCursor;
+        if (!page.more) break;
+      }
+      // Refit the decay time on the history just read when there was enough of it.
+      if (series.length >= 5_000) this.model.fitTau(toSeries(series));
+      return n;
+    })().finally(() => {
+      this.learning = null;
+    });
+    return this.learning;
+  }
+
+  /** Starts the background work: the sweep, occupancy snapshots at each interval boundary, and learning every minute. */
+  startBackground(log: (m: string) => void = () => undefined): void {
+    this.startSweeps();
+    const step = this.settings.snapshotMinutes * 60_000;
+    const next = () => {
+      this.snapshotTimer = setTimeout(() => {
+        void this.snapshot().then(() => this.hub.flush()).catch((e: Error) => log(`parking: snapshot failed: ${e.message}`));
+        next();
+      }, step - (Date.now() % step) + 50);
+      this.snapshotTimer.unref();
+    };
+    next();
+    void this.learn().catch((e: Error) => log(`parking: learning from the occupancy history failed: ${e.message}`));
+    this.learnTimer = setInterval(() => {
+      void this.learn().catch((e: Error) => log(`parking: learning from the occupancy history failed: ${e.message}`));
+    }, 60_000);
+    this.learnTimer.unref();
+  }
+
+  // ── Guidance (车位诱导) ──────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * The best lots for a destination and arrival time: lots within walking distance that have the space type and
+   * are open for the stay, ranked by an expected cost in minutes — walking time, the price (1.5 min per yuan)
+   * and 15 minutes of searching weighted by the chance of finding no free place (none when a place can still be
+   * reserved for the window). Public.
+   */
+  async guidance(q: GuidanceQuery) {
+    const spaceType = q.spaceType ?? 'standard';
+    if (!SPACE_TYPES.includes(spaceType)) fail('VALIDATION_FAILED', { reason: `spaceType must be one of ${SPACE_TYPES.join(', ')}` });
+    if (!(Math.abs(q.lon) <= 180 && Math.abs(q.lat) <= 90)) fail('VALIDATION_FAILED', { reason: 'lon and lat must be WGS-84 degrees' });
+    const nowMs = Date.now();
+    const arriveMs = q.arrive === undefined ? nowMs : Date.parse(q.arrive);
+    if (!Number.isFinite(arriveMs)) fail('VALIDATION_FAILED', { reason: 'arrive must be an ISO 8601 time, e.g. 2025-06-02T14:00:00+08:00' });
+    const at = Math.max(nowMs, arriveMs);
+    if (at > nowMs + 30 * 86400_000) fail('VALIDATION_FAILED', { reason: 'guidance looks at most 30 days ahead' });
+    const stay = q.stayMinutes ?? 120;
+    if (!(Number.isInteger(stay) && stay >= 15 && stay <= 24 * 60)) fail('VALIDATION_FAILED', { reason: 'stayMinutes must be a whole number from 15 to 1440' });
+    const maxWalk = q.maxWalk ?? 1000;
+    if (!(maxWalk >= 50 && maxWalk <= 5000)) fail('VALIDATION_FAILED', { reason: 'maxWalk must be 50 to 5000 metres' });
+    const limit = Math.min(Math.max(1, q.limit ?? 5), 50);
+    const endMs = at + stay * 60_000;
+
+    const index = await this.lotIndex();
+    const near = index.near(q.lon, q.lat, maxWalk / WALK_DETOUR).filter(({ lot }) => capacity(lot, spaceType) > 0).slice(0, 200);
+    const candidates = near.filter(({ lot }) => {
+      const hours = this.hoursOf(lot);
+      return hours.covers(at, Math.min(stay, 24 * 60));
+    });
+    const ids = candidates.map((c) => c.lot.id);
+    const windowSlices = this.slices.starts(Math.floor(at / (this.slices.minutes * 60_000)) * this.slices.minutes * 60_000, endMs);
+    const arrivalSlice = windowSlices.slice(0, 1);
+    const [occ, active, bookedWindow, bookedArrival] = await Promise.all([
+      this.repo.occupancy(ids),
+      this.repo.activeNow(ids, new Date(nowMs).toISOString()),
+      this.repo.bookedMax(ids, spaceType, windowSlices),
+      this.repo.bookedMax(ids, spaceType, arrivalSlice),
+    ]);
+    const occBy = byLot(occ);
+    const activeBy = byLot(active);
+    const results = candidates.map(({ lot, d }) => {
+      const live = this.live(lot, occBy.get(lot.id) ?? [], activeBy.get(lot.id) ?? [], nowMs);
+      const cap = capacity(lot, spaceType);
+      const occupied = Number(occBy.get(lot.id)?.find((o) => o.space_type === spaceType)?.occupied ?? 0);
+      const current = live.state === 'unknown' ? null : Math.min(1, occupied / cap);
+      const p = this.model.predict(lot.id, spaceType, nowMs, current, at);
+      const reservedThen = bookedArrival.get(lot.id) ?? 0;
+      const pFree = OccupancyModel.pFree(cap, reservedThen, p);
+      const limitN = reservableLimit(lot, spaceType);
+      const reservable = limitN - (bookedWindow.get(lot.id) ?? 0) > 0;
+      const walkM = Math.round(d * WALK_DETOUR);
+      const walkMinutes = Math.max(1, Math.round(walkM / WALK_M_PER_MIN));
+      const priceFen = this.tariff(lot).priceFen(at, endMs);
+      const search = (1 - (reservable ? Math.max(pFree, 0.99) : pFree)) * SEARCH_MINUTES;
+      const score = walkMinutes + (priceFen / 100) * MINUTES_PER_YUAN + search;
+      return {
+        lotId: lot.id, name: lot.name, district: lot.district, kind: lot.kind as LotKind, lon: lot.lon_e6 / E6, lat: lot.lat_e6 / E6,
+        walkM, walkMinutes, priceFen, total: cap, free: live.spaces[spaceType]?.free ?? null, state: live.state,
+        predictedFree: OccupancyModel.expectedFree(cap, reservedThen, p), pFree: Math.round(pFree * 1000) / 1000, reservable,
+        score: Math.round(score * 10) / 10,
+      };
+    });
+    results.sort((a, b) => a.score - b.score || a.walkM - b.walkM);
+    return {
+      destination: { lon: q.lon, lat: q.lat }, arrive: new Date(at).toISOString(), spaceType, stayMinutes: stay, maxWalk,
+      model: { name: 'seasonal profile + decaying deviation', tauMinutes: this.model.tau, observations: this.model.size },
+      considered: candidates.length,
+      results: results.slice(0, limit),
+    };
+  }
+
+  /**
+   * A lot's occupancy over the past hours from the hub's occupancy history (read under the caller's data view —
+   * the dataset is open), with the model's forecast for the next six hours.
+   */
+  async history(actor: Actor, id: string, hours = 24) {
+    const lot = await this.requireLot(id);
+    if (!(Number.isInteger(hours) && hours >= 1 && hours <= 168)) fail('VALIDATION_FAILED', { reason: 'hours must be a whole number from 1 to 168' });
+    const nowMs = Date.now();
+    const total = SPACE_TYPES.reduce((n, t) => n + capacity(lot, t), 0);
+    const codes = await this.hub.existing();
+    let points: { at: string; occupied: number; free: number }[] = [];
+    if (codes) {
+      const since = new Date(nowMs - hours * 3600_000).toISOString();
+      const r = await this.query.aggregate(actor, codes.occupancy, {
+        groupBy: 'observed_at', metrics: 'sum:occupied,sum:capacity', filter: `lot_id = ${JSON.stringify(lot.id)} and observed_at >= ${JSON.stringify(since)}`, sort: 'observed_at', limit: 10_000,
+      });
+      points = (r.items as Record<string, unknown>[]).map((it) => {
+        const occupied = Number(it.sum_occupied);
+        return { at: new Date(String(it.observed_at)).toISOString(), occupied, free: Math.max(0, Number(it.sum_capacity) - occupied) };
+      });
+    }
+    const [occ, active] = await Promise.all([this.repo.occupancy([lot.id]), this.repo.activeNow([lot.id], new Date(nowMs).toISOString())]);
+    const live = this.live(lot, occ, active, nowMs);
+    const step = this.settings.snapshotMinutes * 60_000;
+    const forecast = [];
+    for (let t = Math.ceil(nowMs / step) * step; t <= nowMs + 6 * 3600_000; t += step) {
+      let predictedFree = 0;
+      let pNone = 1;
+      for (const type of SPACE_TYPES) {
+        const cap = capacity(lot, type);
+        if (cap === 0) continue;
+        const occupied = Number(occ.find((o) => o.space_type === type)?.occupied ?? 0);
+        const p = this.model.predict(lot.id, type, nowMs, live.state === 'unknown' ? null : Math.min(1, occupied / cap), t);
+        predictedFree += OccupancyModel.expectedFree(cap, 0, p);
+        pNone *= 1 - OccupancyModel.pFree(cap, 0, p);
+      }
+      forecast.push({ at: new Date(t).toISOString(), predictedFree, pFree: Math.round((1 - pNone) * 1000) / 1000 });
+    }
+    return { lotId: lot.id, bucketMinutes: this.settings.snapshotMinutes, total, live, points, forecast };
+  }
+
+  /** Runs a parking action and records it in the audit trail: allowed, refused or failed, with who and what. */
+  private async audited<T>(actor: Actor, action: string, detail: Record<string, unknown>, fn: () => Promise<T>): Promise<T> {
+    const facts = (result: 'allowed' | 'denied' | 'error', extra: Record<string, unknown> = {}) => ({
+      at: new Date().toISOString(), actorKind: actor.kind, actorId: actor.id, orgCode: actor.orgCode, action, datasetCode: null, fields: null, filter: null,
+      grantId: null, purpose: null, rowCount: null, result, detail: { actorName: actor.name, ...detail, ...extra },
+    });
+    let value: T;
+    try {
+      value = await fn();
+    } catch (e) {
+      if (e instanceof AppError && e.code !== 'AUDIT_UNAVAILABLE') {
+        await this.access.record(facts(['FORBIDDEN', 'AUTH_REQUIRED', 'RESERVATION_NOT_FOUND'].includes(e.code) ? 'denied' : 'error', { code: e.code }));
+      }
+      throw e;
+    }
+    await this.access.record(facts('allowed', { result: (value as { id?: string; status?: string })?.status ?? null }));
+    return value;
+  }
+
+  /** After a reservation step: its current view, with the session published to the hub. */
+  private async afterStep(actor: Actor, id: string) {
+    const r = await this.repo.reservation(id);
+    if (r) this.publishSession(r);
+    return this.reservation(actor, id);
+  }
+
+  /** Queues a reservation's state for the hub's parking sessions dataset. */
+  private publishSession(r: ReservationRow): void {
+    const rec: SessionRecord = {
+      session_id: r.id, kind: 'reservation', lot_id: r.lot_id, space_type: r.space_type, plate: r.plate, starts_at: r.starts_at, ends_at: r.ends_at,
+      status: r.status, amount_fen: Number(r.price_fen),
+    };
+    this.hub.session(rec);
+  }
+
+  /** The in-memory lot index, loaded from the Store on first use. */
+  private lotIndex(): Promise<LotIndex> {
+    this.index ??= this.repo.allLots().then((lots) => new LotIndex(lots));
+    return this.index;
+  }
+
+  private hoursOf(lot: LotRow): OpeningHours {
+    return OpeningHours.parse(lot.opening_hours ? (JSON.parse(lot.opening_hours) as OpeningPeriod[]) : null);
   }
 
   // ── Internals ───────────────────────────────────────────────────────────────────────────────────────────
@@ -384,7 +714,10 @@ export class ParkingService {
     const now = new Date(nowMs).toISOString();
     let n = 0;
     for (const r of await this.repo.expiredHolds(now, lotId, 1000)) {
-      if (await this.repo.transition(r.id, ['held'], 'expired', now, { holdBefore: now, release: this.allSlices(r) })) n++;
+      if (await this.repo.transition(r.id, ['held'], 'expired', now, { holdBefore: now, release: this.allSlices(r), driver: r.driver })) {
+        n++;
+        this.publishSession({ ...r, status: 'expired', updated_at: now });
+      }
     }
     return n;
   }
@@ -411,10 +744,10 @@ export class ParkingService {
     if (!r) throw notFound;
     const lot = await this.requireLot(r.lot_id);
     const lotSystem = actor.kind === 'system' && actor.systemCode === lot.system_code && need !== 'driver';
-    if (r.driver !== driver && !lotSystem && !allowed(actor, 'catalogue.write', PARKING_ORG)) throw notFound;
+    if (r.driver !== driver && !lotSystem && !allowed(actor, 'parking.manage', PARKING_ORG)) throw notFound;
     const now = new Date().toISOString();
     if (r.status === 'held' && r.hold_expires_at <= now) {
-      await this.repo.transition(r.id, ['held'], 'expired', now, { holdBefore: now, release: this.allSlices(r) });
+      if (await this.repo.transition(r.id, ['held'], 'expired', now, { holdBefore: now, release: this.allSlices(r), driver: r.driver })) this.publishSession({ ...r, status: 'expired', updated_at: now });
       r = (await this.repo.reservation(id)) ?? r;
     }
     return r;
