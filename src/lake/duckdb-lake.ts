@@ -10,8 +10,9 @@ import {
   DUCK_TYPES, Params, bucketSql, csvLineSql, filterSql, ident, keysetSql, lit, maskSql, orderSql, outputColumnSql, ruleExpr, tableName, textSearchSql, typedExpr,
 } from './duckdb-sql.ts';
 import { checkSandboxAst } from './duckdb-sandbox.ts';
+import { DuckDbSortIndexes } from './duckdb-sort-index.ts';
 import type {
-  AggregatePlan, ChangeCursor, ChangeEntry, ChangeView, FieldMask, SandboxResult, SandboxTable, ExportFormat, Lake, LakeIngest, LakeIngestResult, LakeTableSpec, QuarantineEntry, SelectPlan, SelectResult, SortKey,
+  AggregatePlan, ChangeCursor, ChangeEntry, ChangeView, FieldMask, SandboxResult, SandboxTable, ExportFormat, Lake, LakeIngest, LakeIngestResult, LakeTableSpec, QuarantineEntry, SelectPlan, SelectResult, SortIndexState, SortKey,
 } from './lake.ts';
 
 const CHUNK_TARGET = 256 * 1024;
@@ -93,10 +94,18 @@ export class DuckDbLake implements Lake {
     private readonly readers: ConnectionPool,
     private readonly file: string,
     private readonly tmpDir: string,
+    private readonly indexes: DuckDbSortIndexes,
   ) {}
 
-  /** Opens (or creates) the lake file under dataDir. */
-  static async open(opts: { dataDir: string; memoryLimit: string; threads: number | null; file?: string }): Promise<DuckDbLake> {
+  /**
+   * Opens (or creates) the lake file under dataDir. `sortIndexRebuild`: whether a sort index is rebuilt by itself
+   * once rows written since its build pass max(minRows, share × its rows) or any were updated or deleted
+   * (default: yes, 100 000 rows, 2 %); otherwise only when sortIndexes() is called.
+   */
+  static async open(opts: {
+    dataDir: string; memoryLimit: string; threads: number | null; file?: string;
+    sortIndexRebuild?: { auto: boolean; minRows?: number; share?: number };
+  }): Promise<DuckDbLake> {
     mkdirSync(opts.dataDir, { recursive: true });
     const file = opts.file ?? join(opts.dataDir, 'lake.duckdb');
     const tmpDir = join(opts.dataDir, 'tmp', 'lake');
@@ -137,7 +146,10 @@ export class DuckDbLake implements Lake {
     const stored = (await writer.runAndReadAll("SELECT value FROM _meta WHERE key = 'bucket_probe'")).getRows()[0]?.[0];
     const readers: DuckDBConnection[] = [];
     for (let i = 0; i < 4; i++) readers.push(await instance.connect());
-    const lake = new DuckDbLake(instance, writer, new ConnectionPool(readers), file, tmpDir);
+    const rebuild = opts.sortIndexRebuild ?? { auto: true };
+    const indexes = new DuckDbSortIndexes(instance, { autoRebuild: rebuild.auto, minRebuildRows: rebuild.minRows ?? 100_000, rebuildShare: rebuild.share ?? 0.02 });
+    await indexes.load(writer);
+    const lake = new DuckDbLake(instance, writer, new ConnectionPool(readers), file, tmpDir, indexes);
     lake.rebucket = stored !== undefined && stored !== probe;
     await writer.run("INSERT OR REPLACE INTO _meta VALUES ('bucket_probe', ?)", [probe]);
     // Security by construction: the engine may touch no file but its own database and the platform's scratch
@@ -324,6 +336,7 @@ export class DuckDbLake implements Lake {
       await c.run(`DROP TABLE ${stg}`);
       await c.run('COMMIT');
       began = false;
+      this.indexes.afterIngest(table, { mode, valid, deleted });
       const rc = await c.runAndReadAll(`SELECT count(*) FROM ${t}`);
       return { accepted: valid + invalid, valid, invalid, deleted, rowCount: num(rc.getRows()[0][0]) };
     } catch (e) {
@@ -377,12 +390,15 @@ export class DuckDbLake implements Lake {
         where = where ? `${where} AND ${ks}` : `WHERE ${ks}`;
       }
       const sql = pageSql(spec, plan.fields, plan.masks, keys, `${t} ${where}`, `LIMIT ${plan.limit + 1} OFFSET ${plan.after ? 0 : plan.offset}`);
-      const res = await c.runAndReadAll(sql, params.values as DuckDBValue[]).catch((e: unknown) => {
+      const badCursor = (e: unknown): never => {
         // Cursor values come from the client; one that does not convert to its key's type is a bad cursor.
         if (plan.after && /Conversion Error|Could not convert|out of range/i.test((e as Error).message)) throw new AppError('BAD_CURSOR');
         throw e;
-      });
-      const raw = res.getRowObjectsJson() as Record<string, unknown>[];
+      };
+      // A declared sort index answers a sorted page when it can; the plain plan otherwise.
+      const raw =
+        (await this.indexes.page(c, spec, plan, keys).catch(badCursor)) ??
+        ((await c.runAndReadAll(sql, params.values as DuckDBValue[]).catch(badCursor)).getRowObjectsJson() as Record<string, unknown>[]);
       const more = raw.length > plan.limit;
       const page = more ? raw.slice(0, plan.limit) : raw;
       const rows = page.map((r) => Object.fromEntries(plan.fields.map((n) => [n, plan.masks[n] ? r[n] : outValue(fieldMap.get(n), r[n])])));
@@ -664,6 +680,15 @@ export class DuckDbLake implements Lake {
     });
   }
 
+  /** Pages the sort indexes answered so far, by Top-N over the sorted copy or by position in it. */
+  get sortIndexPages(): { topN: number; position: number } {
+    return { ...this.indexes.answered };
+  }
+
+  async sortIndexes(spec: LakeTableSpec, opts: { wait?: boolean } = {}): Promise<SortIndexState[]> {
+    return this.indexes.sync(spec, opts.wait ?? false);
+  }
+
   async rowCount(code: string): Promise<number> {
     return this.readers.use(async (c) => {
       const r = await c.runAndReadAll(`SELECT count(*) FROM ${tableName(code)}`);
@@ -679,12 +704,14 @@ export class DuckDbLake implements Lake {
 
   async dropTable(code: string): Promise<void> {
     await this.writeLock.run(async () => {
+      await this.indexes.dropAll(code);
       await this.writer.run(`DROP TABLE IF EXISTS ${tableName(code)}`);
       for (const tbl of ['_batches', '_quarantine', '_tombstones']) await this.writer.run(`DELETE FROM ${tbl} WHERE dataset = ?`, [code]);
     });
   }
 
   async close(): Promise<void> {
+    await this.indexes.close();
     await this.writeLock.run(async () => {
       await this.writer.run('CHECKPOINT').catch(() => undefined);
       this.readers.closeAll();

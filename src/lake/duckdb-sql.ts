@@ -142,18 +142,21 @@ export function textSearchSql(q: string, textFields: string[], params: Params): 
     .join(' AND ')})`;
 }
 
-/** The keyset condition "after these sort values", with NULLS LAST in both directions. */
-export function keysetSql(keys: SortKey[], values: Literal[], fields: Map<string, FieldSpec>, params: Params): string {
+/**
+ * The keyset condition "after these sort values", with NULLS LAST in both directions. `ridCol` names the column
+ * that holds the row id (`rowid` in a dataset's table, `_rid` in a sort index that copied it).
+ */
+export function keysetSql(keys: SortKey[], values: Literal[], fields: Map<string, FieldSpec>, params: Params, ridCol = 'rowid'): string {
   const ors: string[] = [];
   for (let i = 0; i < keys.length; i++) {
     const parts: string[] = [];
     for (let j = 0; j < i; j++) {
       const v = values[j];
-      const c = keyCol(keys[j].field);
+      const c = keyCol(keys[j].field, ridCol);
       parts.push(v === null ? `${c} IS NULL` : `${c} = ${keyCast(keys[j].field, fields, params.add(v))}`);
     }
     const v = values[i];
-    const c = keyCol(keys[i].field);
+    const c = keyCol(keys[i].field, ridCol);
     if (v === null) continue; // nothing sorts after NULL in the same key (NULLS LAST)
     const p = keyCast(keys[i].field, fields, params.add(v));
     parts.push(`(${c} ${keys[i].desc ? '<' : '>'} ${p} OR ${c} IS NULL)`);
@@ -162,8 +165,8 @@ export function keysetSql(keys: SortKey[], values: Literal[], fields: Map<string
   return ors.length ? `(${ors.join(' OR ')})` : 'false';
 }
 
-function keyCol(name: string): string {
-  return name === '_rid' ? 'rowid' : ident(name);
+function keyCol(name: string, ridCol = 'rowid'): string {
+  return name === '_rid' ? ridCol : ident(name);
 }
 
 function keyCast(name: string, fields: Map<string, FieldSpec>, p: string): string {
@@ -171,9 +174,9 @@ function keyCast(name: string, fields: Map<string, FieldSpec>, p: string): strin
   return cast(fields.get(name) as FieldSpec, p);
 }
 
-/** ORDER BY for sort keys (NULLS LAST). */
-export function orderSql(keys: SortKey[]): string {
-  return keys.map((k) => `${keyCol(k.field)} ${k.desc ? 'DESC' : 'ASC'} NULLS LAST`).join(', ');
+/** ORDER BY for sort keys (NULLS LAST); `ridCol` as for keysetSql. */
+export function orderSql(keys: SortKey[], ridCol = 'rowid'): string {
+  return keys.map((k) => `${keyCol(k.field, ridCol)} ${k.desc ? 'DESC' : 'ASC'} NULLS LAST`).join(', ');
 }
 
 /** A grouping expression, bucketed for date/timestamp fields. */

@@ -140,6 +140,25 @@ export interface QuarantineEntry {
   record: Record<string, unknown> | null;
 }
 
+/**
+ * A sort index (排序索引) of a dataset as the engine holds it: `building` before its first build has finished (sorted
+ * pages take the plain plan meanwhile), `ready` when it answers, `rebuilding` while it answers and a fresh one is
+ * being built to replace it, `failed` with the reason.
+ */
+export interface SortIndexState {
+  field: string;
+  status: 'building' | 'ready' | 'rebuilding' | 'failed';
+  /** Records the index holds; records written after its build are merged in at read time (`pendingRows`). */
+  rows: number | null;
+  pendingRows: number | null;
+  /** Whether updates or deletions happened since the build (rows then read past the index's stale copies). */
+  changedSince: boolean;
+  bytes: number | null;
+  builtAt: string | null;
+  buildMs: number | null;
+  error: string | null;
+}
+
 /** A table an untrusted query may read: the name it uses, the dataset behind it, and the columns it shows. */
 export interface SandboxTable {
   name: string;
@@ -188,6 +207,13 @@ export interface Lake {
    * SQL_TIMEOUT). Each engine checks the query with its own parser before running it.
    */
   sandboxQuery(sql: string, tables: SandboxTable[], opts: { timeoutMs: number; maxRows: number }): Promise<SandboxResult>;
+  /**
+   * Brings a dataset's sort indexes in line with the fields that declare one (`sortIndex`): builds missing or stale
+   * ones in the background, drops undeclared ones, and reports their state; with `wait`, returns once the builds
+   * have finished. Sorted pages use a ready index by themselves (DuckDB: a sorted copy whose zone maps answer a
+   * page from a row group or two; ClickHouse: a projection ordered by the field).
+   */
+  sortIndexes(spec: LakeTableSpec, opts?: { wait?: boolean }): Promise<SortIndexState[]>;
   /** Current number of records in a dataset. */
   rowCount(code: string): Promise<number>;
   /** Bytes the Lake occupies on disk. */

@@ -22,6 +22,7 @@ function toField(r: { name: string; label: string; type: string; required: numbe
 function constraintsOf(f: FieldSpec): string {
   const c: Record<string, unknown> = {};
   for (const k of ['enum', 'min', 'max', 'minLength', 'maxLength', 'pattern'] as const) if (f[k] !== undefined && f[k] !== null) c[k] = f[k];
+  if (f.sortIndex) c.sortIndex = true;
   return JSON.stringify(c);
 }
 
@@ -157,6 +158,22 @@ export class CatalogueRepository {
     await this.store.db.transaction().execute(async (tx) => {
       await tx.insertInto('dataset_fields').values(this.fieldRow(code, position, f)).execute();
       await tx.updateTable('datasets').set({ schema_version: version, updated_at: new Date().toISOString() }).where('code', '=', code).execute();
+    });
+  }
+
+  /** Marks exactly the named fields of a dataset as sort-indexed (the flag lives with the field's constraints). */
+  async setSortIndexes(code: string, names: string[]) {
+    await this.store.db.transaction().execute(async (tx) => {
+      const rows = await tx.selectFrom('dataset_fields').select(['name', 'constraints']).where('dataset_code', '=', code).execute();
+      for (const r of rows) {
+        const c = JSON.parse(r.constraints) as Record<string, unknown>;
+        const want = names.includes(r.name);
+        if (Boolean(c.sortIndex) === want) continue;
+        if (want) c.sortIndex = true;
+        else delete c.sortIndex;
+        await tx.updateTable('dataset_fields').set({ constraints: JSON.stringify(c) }).where('dataset_code', '=', code).where('name', '=', r.name).execute();
+      }
+      await tx.updateTable('datasets').set({ updated_at: new Date().toISOString() }).where('code', '=', code).execute();
     });
   }
 

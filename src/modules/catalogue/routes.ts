@@ -18,8 +18,21 @@ const Field = Type.Object({
   minLength: Type.Optional(Type.Integer({ minimum: 0 })),
   maxLength: Type.Optional(Type.Integer({ minimum: 0 })),
   pattern: Type.Optional(Type.String({ maxLength: 1000 })),
+  sortIndex: Type.Optional(Type.Boolean({ description: 'keep sorted paging on this field fast (CKAN datastore_create indexes)' })),
   sinceVersion: Type.Optional(Type.Integer()),
 });
+
+const SortIndexStates = Type.Array(Type.Object({
+  field: Type.String(),
+  status: Type.Union([Type.Literal('building'), Type.Literal('ready'), Type.Literal('rebuilding'), Type.Literal('failed')]),
+  rows: Type.Union([Type.Integer(), Type.Null()]),
+  pendingRows: Type.Union([Type.Integer(), Type.Null()]),
+  changedSince: Type.Boolean(),
+  bytes: Type.Union([Type.Integer(), Type.Null()]),
+  builtAt: Type.Union([Type.String(), Type.Null()]),
+  buildMs: Type.Union([Type.Integer(), Type.Null()]),
+  error: Type.Union([Type.String(), Type.Null()]),
+}));
 
 const summaryKeys = [
   'code', 'name', 'nameEn', 'summary', 'category', 'tags', 'orgCode', 'orgName', 'systemCode', 'updateCycle', 'shareType', 'openType',
@@ -103,4 +116,21 @@ export const catalogueRoutes: FastifyPluginAsyncTypebox<{ catalogue: CatalogueSe
     const d = await catalogue.addField(req.actor, req.params.code, req.body as unknown as NewField);
     return reply.code(201).send(datasetDetail(d));
   });
+
+  app.get('/datasets/:code/sort-indexes', {
+    schema: {
+      tags: ['catalogue'], summary: 'Sort indexes of a dataset and their state (building, ready, rebuilding, failed)', params: DatasetParams,
+      response: { 200: Type.Object({ items: SortIndexStates }), ...errorResponses },
+    },
+  }, async (req) => ({ items: await catalogue.sortIndexes(req.actor, req.params.code) }));
+
+  app.put('/datasets/:code/sort-indexes', {
+    schema: {
+      tags: ['catalogue'],
+      summary: 'Declare the fields whose sorted paging stays fast (CKAN datastore_create indexes); built in the background',
+      params: DatasetParams,
+      body: Type.Object({ fields: Type.Array(Type.String({ maxLength: 63 }), { maxItems: 8 }) }),
+      response: { 200: Type.Object({ items: SortIndexStates }), ...errorResponses },
+    },
+  }, async (req) => ({ items: await catalogue.setSortIndexes(req.actor, req.params.code, req.body.fields) }));
 };

@@ -1,5 +1,5 @@
 import { fail } from '../../errors.ts';
-import type { Lake } from '../../lake/lake.ts';
+import type { Lake, SortIndexState } from '../../lake/lake.ts';
 import type { Actor } from '../access/actor.ts';
 import { requireAccess } from '../access/policy.ts';
 import type { OrganisationService } from '../organisations/service.ts';
@@ -28,6 +28,9 @@ export interface NewDataset {
 /** A field as sent by a steward; sinceVersion is assigned by the catalogue. */
 export type NewField = Omit<FieldSpec, 'sinceVersion' | 'required' | 'primaryKey' | 'sensitivity' | 'format'> &
   Partial<Pick<FieldSpec, 'required' | 'primaryKey' | 'sensitivity' | 'format'>>;
+
+/** Field types with no order, which a sort index cannot serve. */
+const UNSORTABLE: readonly string[] = ['geopoint', 'json'];
 
 /** A catalogue search. */
 export interface DatasetQuery {
@@ -73,6 +76,8 @@ export function checkField(f: NewField, version: number): FieldSpec {
   const required = Boolean(f.required ?? false);
   const primaryKey = Boolean(f.primaryKey ?? false);
   if (primaryKey && (f.type === 'json' || f.type === 'geopoint')) bad('a primary key field cannot be json or geopoint');
+  if (f.sortIndex !== undefined && typeof f.sortIndex !== 'boolean') bad('sortIndex is true or false');
+  if (f.sortIndex && UNSORTABLE.includes(f.type)) bad(`${f.type} values have no order to index`);
   const out: FieldSpec = {
     name: f.name,
     label: f.label,
@@ -86,6 +91,7 @@ export function checkField(f: NewField, version: number): FieldSpec {
   for (const k of ['enum', 'min', 'max', 'minLength', 'maxLength', 'pattern'] as const) {
     if (f[k] !== undefined) (out as unknown as Record<string, unknown>)[k] = f[k];
   }
+  if (f.sortIndex) out.sortIndex = true;
   return out;
 }
 
@@ -184,6 +190,7 @@ export class CatalogueService {
     });
     const d = (await this.refresh(code)) as Dataset;
     await this.lake.ensureTable(d);
+    if (d.fields.some((f) => f.sortIndex)) await this.lake.sortIndexes(d);
     return d;
   }
 
@@ -201,6 +208,33 @@ export class CatalogueService {
     const next = (await this.refresh(code)) as Dataset;
     await this.lake.ensureTable(next);
     return next;
+  }
+
+  /**
+   * Declares which fields carry a sort index (排序索引, CKAN's `indexes`): exactly these, in place of the previous
+   * declaration. The Lake builds new ones in the background (`wait`: before returning) and drops undeclared ones;
+   * sorted pages on a field take its index once built. Returns the indexes' state.
+   */
+  async setSortIndexes(actor: Actor, code: string, fields: string[], opts: { wait?: boolean } = {}): Promise<SortIndexState[]> {
+    const d = await this.get(code);
+    requireAccess({ actor, permission: 'catalogue.write', orgs: [d.orgCode] });
+    const names = [...new Set(fields)];
+    if (names.length > 8) fail('VALIDATION_FAILED', { reason: 'at most 8 sort indexes per dataset' });
+    for (const n of names) {
+      const f = d.fields.find((x) => x.name === n);
+      if (!f) fail('UNKNOWN_FIELD', { dataset: code, field: n });
+      if (UNSORTABLE.includes(f.type)) fail('VALIDATION_FAILED', { reason: `field ${n}: ${f.type} values have no order to index` });
+    }
+    await this.repo.setSortIndexes(code, names);
+    const next = (await this.refresh(code)) as Dataset;
+    return this.lake.sortIndexes(next, { wait: opts.wait });
+  }
+
+  /** The state of a dataset's sort indexes (building, ready, rebuilding, failed), with their size and age. */
+  async sortIndexes(actor: Actor, code: string): Promise<SortIndexState[]> {
+    const d = await this.get(code);
+    requireAccess({ actor, permission: 'catalogue.read', orgs: [d.orgCode] });
+    return this.lake.sortIndexes(d);
   }
 
   /** Removes a dataset with its records (used by the demo reset). */

@@ -47,6 +47,11 @@ export interface FieldSpec {
   minLength?: number;
   maxLength?: number;
   pattern?: string;
+  /**
+   * A declared sort index (排序索引), as CKAN's datastore_create `indexes`: sorted paging on this field stays fast at
+   * any depth. The Lake builds and maintains it; declaring or removing one never changes the records.
+   */
+  sortIndex?: boolean;
   sinceVersion: number;
 }
 
