@@ -5,6 +5,7 @@ import type { NewDataset } from '../catalogue/service.ts';
 import { DISTRICTS } from '../organisations/districts.ts';
 import { csvChunks, ENTERPRISE_COLUMNS, enterpriseRows, ndjsonChunks, personName } from './generators.ts';
 import { pick, pickWeighted, seededRandom } from './random.ts';
+import { seedParkingCity } from '../parking/sim/seed.ts';
 
 /** The platform itself, seeding its demo: audited like anyone else. */
 const DEMO_ACTOR: Actor = { kind: 'platform', id: 'platform:demo-seed', name: 'demo seed', orgCode: null };
@@ -27,8 +28,8 @@ const districtEnum = DISTRICTS.map((d) => d.adcode);
 
 /** Row counts of the demo datasets per size. */
 const SIZES = {
-  small: { enterprises: 3_000, batches: 3, bus: 2_000, hotline: 1_500, hospitals: 120, hte: 400, port: 365, population: 36 },
-  full: { enterprises: 1_000_000, batches: 14, bus: 120_000, hotline: 60_000, hospitals: 600, hte: 3_500, port: 1_460, population: 36 },
+  small: { enterprises: 3_000, batches: 3, bus: 2_000, hotline: 1_500, hospitals: 120, hte: 400, port: 365, population: 36, parkingLots: 12, parkingDays: 0 },
+  full: { enterprises: 1_000_000, batches: 14, bus: 120_000, hotline: 60_000, hospitals: 600, hte: 3_500, port: 1_460, population: 36, parkingLots: 60, parkingDays: 2 },
 } as const;
 
 /**
@@ -222,6 +223,11 @@ export async function seedDemo(p: Platform, size: 'small' | 'full', opts: { only
     }
     await p.ingest.ingest({ dataset: pop.code, format: 'csv', mode: 'append', body: Readable.from(csvChunks(['year', 'district', 'population', 'births', 'moved_in'], rows)), idempotencyKey: 'demo-pop', actor: DEMO_ACTOR, source: 'demo' });
   }
+
+  // A small simulated parking city (xmcity parking simulate grows it): lots, past days of occupancy, one count each.
+  // The small demo has no history: an open dataset with timestamps trips the DCAT test's Turtle = JSON-LD check.
+  const parking = await seedParkingCity(p, { lots: n.parkingLots, days: n.parkingDays, actor: DEMO_ACTOR });
+  log(`  parking: ${parking.lots} simulated lots, ${parking.history} occupancy history records`);
 
   // Let some systems look as they would in a real city: one silent beyond its cycle, one never connected.
   await p.store.db.updateTable('systems').set({ last_push_at: new Date(Date.now() - 9 * 86400_000).toISOString() }).where('code', '=', 'SCJGJ-CREDIT').execute();

@@ -13,7 +13,7 @@ export interface HubRequest {
 /** What came back: status, headers and the body as text. */
 export interface HubResponse {
   status: number;
-  headers: Record<string, string | string[] | undefined>;
+  headers: Record<string, string | string[] | number | undefined>;
   body: string;
 }
 
@@ -113,7 +113,7 @@ export class HubClient {
   /** Signs a person in; the session cookie to send with later requests. */
   async signIn(username: string, password: string): Promise<Record<string, string>> {
     const r = await this.call<unknown>('POST', '/api/v1/auth/login', { json: { username, password } });
-    const cookie = [r.headers['set-cookie']].flat().find((c) => c?.startsWith('xmc_session='));
+    const cookie = [r.headers['set-cookie']].flat().map(String).find((c) => c.startsWith('xmc_session='));
     if (!cookie) throw new HubError(r.status, null, 'sign-in answered without a session cookie');
     return { cookie: cookie.split(';')[0] };
   }
