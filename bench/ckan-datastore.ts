@@ -8,6 +8,10 @@
  *     published — "openType": "open", "shareType": "unconditional" — because the CKAN API publishes only open and
  *     conditionally open datasets (a closed one is "Not Found" through /api/3 even to its owner). Requests are made
  *     anonymously, as a CKAN client of the open-data portal is: the anonymous view (public and internal fields).
+ *  1b. Declares a sort index on each sorted order's field (--sort-index, default: the fields of --orders other than
+ *     natural; --sort-index none to measure without) as a steward would (PUT /datasets/:code/sort-indexes), through
+ *     the platform's services before the server starts, and waits for the build: its time, rows and bytes (and the
+ *     lake file's growth) go into the results. An index already built is reused.
  *  2. Starts `xmcity serve` on a free port with XMCITY_TOKEN_RPM=0 and XMCITY_ANON_RPM=0 (no rate limits) and
  *     XMCITY_MAX_OFFSET=100000000 (the default cap is 100 000, which refuses the deep offsets), then measures with
  *     1, 8 and 32 requests in flight (Node's fetch, keep-alive) — in rounds, every offset cell next to its keyset
@@ -18,6 +22,8 @@
  *     (CKAN's default: an exact count over 100 M rows on every page) and false. Each case's first request is a
  *     probe; cases slower than --slow seconds are measured one request at a time only (once per round), and a
  *     concurrency level is skipped when its estimated cell time (probe × in-flight ÷ cores) exceeds --max-cell.
+ *     Sorted cases run at 1 and 8 in flight by default (--sorted-concurrency): every sorted page is a full sort of
+ *     the table taking seconds, and 32 of them queue for minutes behind the server's 4 reader connections.
  *  3. Prints req/s, p50, p99 and max per case, keyset/offset ratios per depth and the include_total cost, and saves
  *     everything as JSON under bench/results/ckan-datastore-<date>.json.
  *
@@ -25,12 +31,13 @@
  *
  * Usage: npm run bench:ckan -- [--rows 100000000] [--data DIR] [--dataset CODE] [--keep] [--build-only]
  *          [--rounds 3] [--concurrency 1,8,32] [--depths 0,10000,100000,1000000,10000000,50000000]
- *          [--orders natural,credit_code] [--totals true,false] [--sorted-totals true] [--budget 2]
+ *          [--sorted-concurrency 1,8] [--orders natural,credit_code] [--sort-index credit_code|none] [--totals true,false] [--sorted-totals true] [--budget 2]
  *          [--slow 20] [--max-cell 90] [--timeout 1800] [--lake-memory 1GB] [--no-wait]
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { Agent, get as httpGet } from 'node:http';
 import { createServer } from 'node:net';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -51,8 +58,10 @@ const DATASET = arg('dataset', '');
 const KEEP = flag('keep');
 const ROUNDS = Number(arg('rounds', '3'));
 const CONCURRENCY = nums(arg('concurrency', '1,8,32'));
+const SORTED_CONCURRENCY = nums(arg('sorted-concurrency', '1,8'));
 const DEPTHS = nums(arg('depths', '0,10000,100000,1000000,10000000,50000000'));
 const ORDERS = arg('orders', 'natural,credit_code').split(',').filter(Boolean);
+const SORT_INDEX = arg('sort-index', ORDERS.filter((o) => o !== 'natural').join(',')).split(',').filter((f) => f && f !== 'none');
 const TOTALS = bools(arg('totals', 'true,false'));
 const SORTED_TOTALS = bools(arg('sorted-totals', 'true'));
 const BUDGET_MS = Number(arg('budget', '2')) * 1000;
@@ -198,14 +207,33 @@ type Result = {
 let base = '';
 let responseBytes = 0;
 
+/**
+ * Keep-alive connections, as many as there are requests in flight. node:http rather than fetch: undici's default
+ * headersTimeout (300 s) fails requests that queue longer than that for a reader connection (as 32 sorted pages do).
+ */
+const agent = new Agent({ keepAlive: true, maxSockets: 1024 });
+
 /** One datastore_search over HTTP (the path is relative to the server); the CKAN result, or an error. */
-async function get(path: string): Promise<Result> {
-  const r = await fetch(`${base}${path}`, { signal: AbortSignal.timeout(TIMEOUT_MS) });
-  const text = await r.text();
-  responseBytes += text.length;
-  const body = JSON.parse(text) as { success: boolean; result: Result; error?: unknown };
-  if (!r.ok || !body.success) throw new Error(`HTTP ${r.status}: ${JSON.stringify(body.error).slice(0, 300)}`);
-  return body.result;
+function get(path: string): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const req = httpGet(`${base}${path}`, { agent, signal: AbortSignal.timeout(TIMEOUT_MS) }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const buf = Buffer.concat(chunks);
+        responseBytes += buf.length;
+        try {
+          const body = JSON.parse(buf.toString('utf8')) as { success: boolean; result: Result; error?: unknown };
+          if (res.statusCode !== 200 || !body.success) throw new Error(`HTTP ${res.statusCode}: ${JSON.stringify(body.error).slice(0, 300)}`);
+          resolve(body.result);
+        } catch (e) {
+          reject(e);
+        }
+      });
+    });
+    req.on('error', reject);
+  });
 }
 
 type Mode = 'offset' | 'keyset';
@@ -285,6 +313,35 @@ const dur = (v: number | null | undefined) => (v === null || v === undefined ? '
 const rps = (v: number | null | undefined) => (v === null || v === undefined ? '—' : v >= 100 ? v.toFixed(0) : v >= 1 ? v.toFixed(1) : v.toFixed(3));
 const x = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : `${v >= 10 ? v.toFixed(0) : v.toFixed(2)}×`);
 
+/**
+ * Declares the sort indexes (exactly SORT_INDEX) on the dataset through the platform's catalogue service and waits
+ * for their builds; returns what was built, how long it took and what it occupies.
+ */
+async function declareSortIndexes(code: string) {
+  const [{ loadConfig }, { openPlatform }, { cliActor }] = await Promise.all([
+    import('../src/config.ts'), import('../src/platform.ts'), import('../src/modules/access/actor.ts'),
+  ]);
+  const lakeFile = join(DATA, 'lake.duckdb');
+  const size = () => (existsSync(lakeFile) ? statSync(lakeFile).size : 0) + (existsSync(`${lakeFile}.wal`) ? statSync(`${lakeFile}.wal`).size : 0);
+  const before = size();
+  log(`== sort indexes == declaring [${SORT_INDEX.join(', ') || 'none'}] on ${code} (lake ${(before / 1e9).toFixed(2)} GB)`);
+  const p = await openPlatform(loadConfig({ env }));
+  const t0 = performance.now();
+  let states;
+  try {
+    states = await p.catalogue.setSortIndexes(cliActor('bench'), code, SORT_INDEX, { wait: true });
+  } finally {
+    await p.close();
+  }
+  const secs = (performance.now() - t0) / 1000;
+  const after = size();
+  for (const s of states) {
+    log(`  ${s.field}: ${s.status}${s.error ? ` (${s.error})` : ''} · ${fmt(s.rows ?? 0)} rows · built in ${((s.buildMs ?? 0) / 1000).toFixed(0)} s at ${s.builtAt} · ${s.bytes === null ? '—' : `${(s.bytes / 1e9).toFixed(2)} GB`}`);
+  }
+  log(`  declared in ${secs.toFixed(0)} s · lake file ${(before / 1e9).toFixed(2)} → ${(after / 1e9).toFixed(2)} GB`);
+  return { fields: SORT_INDEX, states, declare_secs: secs, lake_bytes_before: before, lake_bytes_after: after, loadavg_after: loadavg() };
+}
+
 async function main() {
   const started = new Date();
   const command = `npm run bench:ckan${args.length ? ` -- ${args.join(' ')}` : ''}`;
@@ -319,6 +376,9 @@ async function main() {
     if (waited % 10 === 0) log(`  waiting for another benchmark to finish before measuring: ${others.join('; ')}`);
     await new Promise((r) => setTimeout(r, 30_000));
   }
+
+  // 1b. The sort indexes, declared and built before the server starts (the lake file admits one process).
+  const sortIndex = await declareSortIndexes(built.code);
 
   // 2. The server.
   const port = await freePort();
@@ -410,8 +470,10 @@ async function main() {
 
     // The rounds: every offset cell next to its keyset twin, pairs in a rotating order, which twin goes first alternating.
     const cells = new Map<string, Cell>();
+    const concOf = (order: string) => (order === 'natural' ? CONCURRENCY : SORTED_CONCURRENCY);
+    const allConc = [...new Set([...CONCURRENCY, ...SORTED_CONCURRENCY])].sort((a, b) => a - b);
     for (const c of cases) {
-      for (const conc of CONCURRENCY) {
+      for (const conc of concOf(c.order)) {
         const cell: Cell = { key: c.key, concurrency: conc, lat: [], rounds: [], errors: [] };
         if (c.status === 'failed') cell.skipped = `failed: ${c.error}`;
         else if (c.status === 'slow' && conc > 1) cell.skipped = `probe ${dur(c.probeMs)} > --slow ${SLOW_MS / 1000} s: one request at a time only`;
@@ -426,10 +488,10 @@ async function main() {
       const rt = performance.now();
       const rot = Math.floor((round * pairs.length) / ROUNDS);
       for (const pair of [...pairs.slice(rot), ...pairs.slice(0, rot)]) {
-        for (const conc of CONCURRENCY) {
+        for (const conc of allConc) {
           for (const c of round % 2 ? [pair[1], pair[0]] : [pair[0], pair[1]]) {
-            const cell = cells.get(`${c.key}|${conc}`) as Cell;
-            if (cell.skipped || cell.errors.length) continue;
+            const cell = cells.get(`${c.key}|${conc}`);
+            if (!cell || cell.skipped || cell.errors.length) continue;
             // A slow case: one request per round (the budget ends after the first).
             const r = await runCell(c, conc, c.status === 'slow' ? 0 : BUDGET_MS);
             cell.lat.push(...r.lat);
@@ -508,7 +570,8 @@ async function main() {
           server_env: { XMCITY_TOKEN_RPM: '0', XMCITY_ANON_RPM: '0', XMCITY_MAX_OFFSET: '100000000', XMCITY_LAKE_MEMORY: LAKE_MEMORY, XMCITY_DEMO: 'none', store: 'sqlite' },
           reader: 'anonymous (the dataset is an open copy of bench/enterprise.json: openType open, shareType unconditional)',
           dataset: { ...built, reused, data_dir: DATA, resource_id: rid, records: count, fields: info.result.fields.map((f) => f.id), default_include_total: dflt.include_total },
-          settings: { page: PAGE, rounds: ROUNDS, concurrency: CONCURRENCY, depths, orders: ORDERS, totals: TOTALS, sorted_totals: SORTED_TOTALS, budget_ms: BUDGET_MS, slow_ms: SLOW_MS, max_cell_ms: MAX_CELL_MS, timeout_ms: TIMEOUT_MS },
+          settings: { page: PAGE, rounds: ROUNDS, concurrency: CONCURRENCY, sorted_concurrency: SORTED_CONCURRENCY, depths, orders: ORDERS, totals: TOTALS, sorted_totals: SORTED_TOTALS, budget_ms: BUDGET_MS, slow_ms: SLOW_MS, max_cell_ms: MAX_CELL_MS, timeout_ms: TIMEOUT_MS },
+          sort_index: sortIndex,
           seeds: Object.fromEntries([...seeds].map(([k, v]) => [k, { offset_call_ms: v.ms, ok: !!v.link }])),
           parity,
           results,
