@@ -9,7 +9,9 @@ import cliProgress from 'cli-progress';
 import { buildApp } from '../app.ts';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { AppError } from '../errors.ts';
-import { resetDemo, seedDemo } from '../modules/demo/seed.ts';
+import { DEMO_PASSWORD, resetDemo, seedDemo } from '../modules/demo/seed.ts';
+import { HubClient, HubError, httpTransport } from '../modules/parking/sim/hub-client.ts';
+import { ParkingSimulator } from '../modules/parking/sim/simulator.ts';
 import type { SourceFormat } from '../modules/ingest/sources/spool.ts';
 import type { IngestMode } from '../modules/ingest/service.ts';
 import type { NewDataset } from '../modules/catalogue/service.ts';
@@ -260,6 +262,89 @@ token
       process.stdout.write(`${t.token}\n`);
       process.stderr.write(`token ${t.id} for ${t.systemCode} (${t.scopes.join(', ')}), expires ${t.expiresAt}; store it now, it is not shown again\n`);
     });
+  });
+
+function wholeNumber(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('a whole number ≥ 0');
+  return n;
+}
+
+function positiveNumber(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a number > 0');
+  return n;
+}
+
+const parking = program.command('parking').description('smart parking (智慧停车)');
+parking
+  .command('simulate')
+  .description("simulate a city of parking lots against a running server: register lots, push past days of occupancy history and live entry/exit traffic with each lot system's own token (signs in as a platform admin; password from XMCITY_PASSWORD, else the demo password)")
+  .option('--lots <n>', 'lots to simulate', positiveInt, 2000)
+  .option('--days <n>', 'whole past days of 15-minute occupancy history to push (0: none)', wholeNumber, 14)
+  .option('--speed <n>', 'simulated minutes per real second', positiveNumber, 60)
+  .option('--duration <s>', 'real seconds of live traffic (0: until Ctrl-C)', wholeNumber, 600)
+  .option('--rate <n>', "pushes per second per operator system (the server's token limit is XMCITY_TOKEN_RPM per minute)", positiveNumber, 40)
+  .option('--url <url>', 'the server', 'http://127.0.0.1:3000')
+  .option('--user <name>', 'a platform admin', 'admin')
+  .option('--seed <n>', 'seed of the generated city', wholeNumber, 2026)
+  .option('--no-progress', 'no progress bars')
+  .action(async (o: { lots: number; days: number; speed: number; duration: number; rate: number; url: string; user: string; seed: number; progress: boolean }) => {
+    const out = (m: string) => process.stdout.write(`${m}\n`);
+    const interactive = o.progress && process.stderr.isTTY;
+    const bar = (unit: string) => new cliProgress.SingleBar(
+      { format: `{phase} {bar} {percentage}% · {value}/{total} ${unit} · {rate} · ETA {eta_formatted}`, hideCursor: true, stream: process.stderr, etaBuffer: 50, barsize: 24 },
+      cliProgress.Presets.shades_classic,
+    );
+    const step = async <T>(phase: string, unit: string, fn: (tick: (done: number, total: number) => void) => Promise<T>): Promise<T> => {
+      const b = bar(unit);
+      const t0 = performance.now();
+      let started = false;
+      const tick = (done: number, total: number) => {
+        if (!interactive) return;
+        const rate = `${Math.round(done / Math.max(1e-3, (performance.now() - t0) / 1000)).toLocaleString('en')} ${unit}/s`;
+        if (!started) b.start(total, 0, { phase, rate });
+        started = true;
+        b.update(done, { phase, rate });
+      };
+      try {
+        return await fn(tick);
+      } finally {
+        if (started) b.stop();
+      }
+    };
+    const client = new HubClient(httpTransport(o.url));
+    const admin = await client.signIn(o.user, process.env.XMCITY_PASSWORD ?? DEMO_PASSWORD);
+    const sim = new ParkingSimulator(client, { lots: o.lots, seed: o.seed });
+    const t0 = performance.now();
+    const setup = await step('登记 lots    ', 'lots', (tick) => sim.setup(admin, { onProgress: tick }));
+    out(`lots: ${setup.created} registered, ${setup.existing} already there (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    if (o.days > 0) {
+      try {
+        const t1 = performance.now();
+        const h = await step('历史 history ', 'records', (tick) => sim.pushHistory(o.days, { onProgress: tick }));
+        const secs = (performance.now() - t1) / 1000;
+        out(`history: ${h.valid.toLocaleString('en')} valid, ${h.invalid} invalid records in ${h.batches} batches (${h.replayed} already applied) into ${h.dataset} · ${secs.toFixed(1)} s · ${Math.round(h.records / secs).toLocaleString('en')} records/s`);
+      } catch (e) {
+        if (!(e instanceof HubError && e.status === 404)) throw e;
+        out(`history skipped: ${e.message}`);
+      }
+    }
+    const stop = new AbortController();
+    process.once('SIGINT', () => stop.abort());
+    const b = bar('s');
+    if (interactive && o.duration > 0) b.start(o.duration, 0, { phase: '实时 traffic ', rate: '' });
+    const fmtSim = (ms: number) => new Date(ms + 8 * 3600_000).toISOString().slice(5, 16).replace('T', ' ');
+    const r = await sim.run({
+      speed: o.speed, durationSec: o.duration, pushesPerSecond: o.rate, signal: stop.signal,
+      onTick: (s) => {
+        const rate = `sim ${fmtSim(s.simNow)} · ${Math.round(s.pushes / Math.max(1e-3, s.realSeconds))} pushes/s · +${s.entries.toLocaleString('en')} −${s.exits.toLocaleString('en')}${s.errors ? ` · ${s.errors} errors` : ''}`;
+        if (interactive && o.duration > 0) b.update(Math.min(o.duration, Math.round(s.realSeconds)), { phase: '实时 traffic ', rate });
+        else if (!interactive && Math.floor(s.realSeconds) % 30 === 0) out(rate);
+      },
+    });
+    if (interactive && o.duration > 0) b.stop();
+    out(`traffic: ${r.pushes.toLocaleString('en')} pushes (${r.countPushes} counts, ${r.eventPushes} event batches), ${r.entries.toLocaleString('en')} entries, ${r.exits.toLocaleString('en')} exits, ${(r.simulatedMinutes / 60).toFixed(1)} simulated hours in ${r.realSeconds.toFixed(0)} s${r.errors ? ` · ${r.errors} errors, last: ${r.lastError}` : ''}`);
   });
 
 async function readFirstLine(): Promise<string> {
