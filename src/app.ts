@@ -22,6 +22,7 @@ import { ckanRoutes } from './modules/ckan/routes.ts';
 import { DcatCatalog } from './modules/dcat/catalog.ts';
 import { dcatRoutes } from './modules/dcat/routes.ts';
 import { portalRoutes } from './modules/portal/routes.ts';
+import { parkingAudit } from './modules/parking/audited.ts';
 import { parkingRoutes } from './modules/parking/routes.ts';
 import { RateLimiter } from './http/rate-limit.ts';
 import { openPlatform, type Platform } from './platform.ts';
@@ -127,7 +128,7 @@ export async function buildApp(config: Config, opts: { platform?: Platform; stor
       await api.register(sharingRoutes, { sharing: platform.sharing });
       await api.register(portalRoutes, { portal: platform.portal, plans: platform.plans });
       await api.register(auditRoutes, { audit: platform.audit, access: platform.access, catalogue: platform.catalogue });
-      await api.register(parkingRoutes, { parking: platform.parking, passes: platform.parkingPasses, credit: platform.parkingCredit, hub: platform.parkingHub });
+      await api.register(parkingRoutes, { parking: platform.parking, passes: platform.parkingPasses, credit: platform.parkingCredit, hub: platform.parkingHub, audited: parkingAudit(platform.access) });
     },
     { prefix: '/api/v1' },
   );

@@ -153,6 +153,7 @@ describe.each(STORE_BACKENDS)('parking on the hub on $name', ({ databaseUrl }) =
     expect(again.statusCode, again.body).toBe(201);
     const mine = (await driver.inject({ url: '/api/v1/parking/my/reservations' })).json();
     expect(mine.items.filter((r: { status: string }) => ['held', 'confirmed'].includes(r.status))).toHaveLength(3);
+    expect(mine.items[0]).toMatchObject({ lotId: 'limits', lotName: '停车场limits' });
     expect((await base.inject({ url: '/api/v1/parking/my/reservations' })).statusCode).toBe(401);
   });
 
@@ -168,6 +169,7 @@ describe.each(STORE_BACKENDS)('parking on the hub on $name', ({ databaseUrl }) =
     expect((await driver.inject({ method: 'POST', url: '/api/v1/parking/lots/limits/occupancy', payload: { counts: { standard: 1 } } })).statusCode).toBe(403);
     const denied = await base.platform.store.db.selectFrom('audit_entries').select('result').where('action', '=', 'parking.occupancy').where('result', '=', 'denied').execute();
     expect(denied.length).toBe(1);
+    // Off-peak passes and pay-later sessions are audited the same way (see the credit test below for check-ins).
   });
 
   it('loads credit scores from a hub dataset only under a grant to the parking system', async () => {
@@ -213,5 +215,8 @@ describe.each(STORE_BACKENDS)('parking on the hub on $name', ({ databaseUrl }) =
     const inRes = await lotSystem.inject({ method: 'POST', url: '/api/v1/parking/lots/credit-lot/credit-check-in', payload: { plate: '闽D10001' } });
     expect(inRes.statusCode, inRes.body).toBe(201);
     expect((await lotSystem.inject({ method: 'POST', url: '/api/v1/parking/lots/credit-lot/credit-check-in', payload: { plate: '闽D10002' } })).json().error.code).toBe('CREDIT_REFUSED');
+    const trail = await base.platform.store.db.selectFrom('audit_entries').select(['action', 'result']).where('action', 'in', ['parking.credit.check-in', 'parking.credit.sync']).execute();
+    expect(trail.filter((x) => x.action === 'parking.credit.check-in').map((x) => x.result).sort()).toEqual(['allowed', 'error']);
+    expect(trail.filter((x) => x.action === 'parking.credit.sync' && x.result === 'allowed')).toHaveLength(1);
   });
 });

@@ -31,7 +31,7 @@ const BJ_OFFSET = 8 * 3600_000;
 const MIN_SD = 0.01;
 /** Observations a bin needs before the lot's own profile is trusted over the city-wide one. */
 const MIN_SUPPORT = 3;
-const TAU_GRID = [10, 20, 30, 45, 60, 90, 120, 180, 240, 360];
+const TAU_GRID = [10, 20, 30, 45, 60, 90, 120, 180, 240, 360, 480, 720, 1440];
 
 /** The day kind (0 working day, 1 rest day) and time-of-day bin of an instant, in Beijing time. */
 export function dayBin(ms: number, isWorkingDay: IsWorkingDay): { kind: 0 | 1; bin: number } {

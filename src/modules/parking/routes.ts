@@ -4,11 +4,12 @@ import { AnyObject, authErrors as errors } from '../../http/schemas.ts';
 import type { CreditService } from './credit.ts';
 import type { PassService } from './passes.ts';
 import { BuyPassBody, CreditSyncBody, FeedQuery, GuidanceQuerySchema, HistoryQuery, HoldBody, LotParams, NewLotBody, NewShareWindowBody, OccupancyBody, PassParams, PlateEventBody, PlateParams, ReservationParams, ScoresBody, SettleBody, WindowQuery } from './schemas.ts';
+import type { Audited } from './audited.ts';
 import type { ParkingHub } from './hub.ts';
 import type { ParkingService } from './service.ts';
 
 /** HTTP routes of smart parking (智慧停车): lots, occupancy pushes, the open GeoJSON feed, quotes and reservations. */
-export const parkingRoutes: FastifyPluginAsyncTypebox<{ parking: ParkingService; passes: PassService; credit: CreditService; hub: ParkingHub }> = async (app, { parking, passes, credit, hub }) => {
+export const parkingRoutes: FastifyPluginAsyncTypebox<{ parking: ParkingService; passes: PassService; credit: CreditService; hub: ParkingHub; audited: Audited }> = async (app, { parking, passes, credit, hub, audited }) => {
   app.get('/parking/lots.geojson', {
     schema: {
       tags: ['parking'],
@@ -60,7 +61,7 @@ export const parkingRoutes: FastifyPluginAsyncTypebox<{ parking: ParkingService;
 
   app.post('/parking/credit/scores/sync', {
     schema: { tags: ['parking'], summary: 'Load city credit scores (白鹭分) from a hub dataset, read under the parking system\'s grant (operators)', body: CreditSyncBody, response: { 200: AnyObject, ...errors } },
-  }, async (req) => credit.syncScores(req.actor, req.body));
+  }, async (req) => audited(req.actor, 'parking.credit.sync', { dataset: req.body.dataset }, () => credit.syncScores(req.actor, req.body)));
 
   app.post('/parking/lots', {
     schema: { tags: ['parking'], summary: "Register a lot (platform admins, the transport department's stewards)", body: NewLotBody, response: { 201: AnyObject, ...errors } },
@@ -117,7 +118,7 @@ export const parkingRoutes: FastifyPluginAsyncTypebox<{ parking: ParkingService;
 
   app.post('/parking/lots/:id/share-windows', {
     schema: { tags: ['parking'], summary: "Declare a shared lot's sharing window with its pass price and overstay rate in integer fen", params: LotParams, body: NewShareWindowBody, response: { 201: AnyObject, ...errors } },
-  }, async (req, reply) => reply.code(201).send(await passes.createWindow(req.actor, req.params.id, req.body)));
+  }, async (req, reply) => reply.code(201).send(await audited(req.actor, 'parking.share-window.create', { lot: req.params.id }, () => passes.createWindow(req.actor, req.params.id, req.body))));
 
   app.get('/parking/lots/:id/share-windows', {
     schema: { tags: ['parking'], summary: "A shared lot's sharing windows", security: [], params: LotParams, response: { 200: AnyObject, ...errors } },
@@ -125,7 +126,7 @@ export const parkingRoutes: FastifyPluginAsyncTypebox<{ parking: ParkingService;
 
   app.post('/parking/passes', {
     schema: { tags: ['parking'], summary: 'Buy an off-peak pass (错峰停车证) for a plate and sharing window', body: BuyPassBody, response: { 201: AnyObject, ...errors } },
-  }, async (req, reply) => reply.code(201).send(await passes.buy(req.actor, req.body)));
+  }, async (req, reply) => reply.code(201).send(await audited(req.actor, 'parking.pass.buy', { window: req.body.windowId, plate: req.body.plate }, () => passes.buy(req.actor, req.body))));
 
   app.get('/parking/passes/:id', {
     schema: { tags: ['parking'], summary: 'One pass with its state and recent overstays (its holder, the transport department)', params: PassParams, response: { 200: AnyObject, ...errors } },
@@ -133,29 +134,29 @@ export const parkingRoutes: FastifyPluginAsyncTypebox<{ parking: ParkingService;
 
   app.post('/parking/lots/:id/pass-entries', {
     schema: { tags: ['parking'], summary: "An entry on a pass, from the lot's system; 409 PASS_OUTSIDE_WINDOW or PASS_SUSPENDED when refused", params: LotParams, body: PlateEventBody, response: { 201: AnyObject, ...errors } },
-  }, async (req, reply) => reply.code(201).send(await passes.enter(req.actor, req.params.id, req.body)));
+  }, async (req, reply) => reply.code(201).send(await audited(req.actor, 'parking.pass.entry', { lot: req.params.id, plate: req.body.plate }, () => passes.enter(req.actor, req.params.id, req.body))));
 
   app.post('/parking/lots/:id/pass-exits', {
     schema: { tags: ['parking'], summary: "An exit on a pass, from the lot's system: overstay charged per started hour; the third overstay in 30 days suspends the pass", params: LotParams, body: PlateEventBody, response: { 200: AnyObject, ...errors } },
-  }, async (req) => passes.exit(req.actor, req.params.id, req.body));
+  }, async (req) => audited(req.actor, 'parking.pass.exit', { lot: req.params.id, plate: req.body.plate }, () => passes.exit(req.actor, req.params.id, req.body)));
 
   // ── Credit parking (信用停车) ────────────────────────────────────────────────────────────────────────────
 
   app.put('/parking/credit/scores', {
     schema: { tags: ['parking'], summary: 'Load city credit scores per plate (the transport department, the platform operator)', body: ScoresBody, response: { 200: AnyObject, ...errors } },
-  }, async (req) => credit.putScores(req.actor, req.body.scores));
+  }, async (req) => audited(req.actor, 'parking.credit.scores', { plates: req.body.scores.length }, () => credit.putScores(req.actor, req.body.scores)));
 
   app.post('/parking/lots/:id/credit-check-in', {
     schema: { tags: ['parking'], summary: "A pay-later check-in, from the lot's system; 403 CREDIT_REFUSED below the score threshold, 409 CREDIT_SUSPENDED over the arrears limit", params: LotParams, body: PlateEventBody, response: { 201: AnyObject, ...errors } },
-  }, async (req, reply) => reply.code(201).send(await credit.checkIn(req.actor, req.params.id, req.body)));
+  }, async (req, reply) => reply.code(201).send(await audited(req.actor, 'parking.credit.check-in', { lot: req.params.id, plate: req.body.plate }, () => credit.checkIn(req.actor, req.params.id, req.body))));
 
   app.post('/parking/lots/:id/credit-check-out', {
     schema: { tags: ['parking'], summary: "A pay-later check-out, from the lot's system: the tariff's charge in integer fen is appended to the ledger", params: LotParams, body: PlateEventBody, response: { 200: AnyObject, ...errors } },
-  }, async (req) => credit.checkOut(req.actor, req.params.id, req.body));
+  }, async (req) => audited(req.actor, 'parking.credit.check-out', { lot: req.params.id, plate: req.body.plate }, () => credit.checkOut(req.actor, req.params.id, req.body)));
 
   app.post('/parking/credit/settlements', {
     schema: { tags: ['parking'], summary: "Run a settlement: charge every driver's unsettled entries at once (operators)", body: SettleBody, response: { 200: AnyObject, ...errors } },
-  }, async (req) => credit.settleAs(req.actor, req.body.at));
+  }, async (req) => audited(req.actor, 'parking.credit.settle', {}, () => credit.settleAs(req.actor, req.body.at)));
 
   app.get('/parking/credit/accounts/:plate', {
     schema: { tags: ['parking'], summary: "A driver's pay-later account: state, balance, ledger sum and entries (operators)", params: PlateParams, response: { 200: AnyObject, ...errors } },

@@ -7,6 +7,7 @@ import type { OrganisationService } from '../organisations/service.ts';
 import type { AccessService } from '../access/service.ts';
 import type { QueryService } from '../query/service.ts';
 import type { ParkingHub, SessionRecord } from './hub.ts';
+import { parkingAudit, type Audited } from './audited.ts';
 import { LotIndex, distanceM } from './lot-index.ts';
 import { OccupancyModel, toSeries, type Observation } from './occupancy-model.ts';
 import { OpeningHours, type OpeningPeriod } from './opening-hours.ts';
@@ -151,7 +152,7 @@ export class ParkingService {
   private readonly hub: ParkingHub;
   private readonly model: OccupancyModel;
   private readonly query: QueryService;
-  private readonly access: AccessService;
+  private readonly audited: Audited;
 
   constructor(
     private readonly repo: ParkingRepository,
@@ -161,7 +162,8 @@ export class ParkingService {
   ) {
     this.slices = new TimeSlices(settings.sliceMinutes);
     if (!Number.isInteger(settings.snapshotMinutes) || 60 % settings.snapshotMinutes !== 0) throw new Error('the snapshot interval must divide the hour');
-    ({ hub: this.hub, model: this.model, query: this.query, access: this.access } = deps);
+    ({ hub: this.hub, model: this.model, query: this.query } = deps);
+    this.audited = parkingAudit(deps.access);
   }
 
   // ── Lots ────────────────────────────────────────────────────────────────────────────────────────────────
@@ -407,7 +409,10 @@ export class ParkingService {
   async myReservations(actor: Actor, limit = 50) {
     const rows = await this.repo.reservationsOf(this.driverKey(actor), Math.min(Math.max(1, limit), 200));
     const now = new Date().toISOString();
-    return { items: rows.map((r) => this.reservationView(r.status === 'held' && r.hold_expires_at <= now ? { ...r, status: 'expired' } : r)) };
+    const index = await this.lotIndex();
+    return {
+      items: rows.map((r) => ({ ...this.reservationView(r.status === 'held' && r.hold_expires_at <= now ? { ...r, status: 'expired' } : r), lotName: index.get(r.lot_id)?.name ?? null })),
+    };
   }
 
   /** Releases holds that ran out and no-shows past their grace period, everywhere; returns how many of each. */
@@ -639,25 +644,6 @@ export class ParkingService {
       forecast.push({ at: new Date(t).toISOString(), predictedFree, pFree: Math.round((1 - pNone) * 1000) / 1000 });
     }
     return { lotId: lot.id, bucketMinutes: this.settings.snapshotMinutes, total, live, points, forecast };
-  }
-
-  /** Runs a parking action and records it in the audit trail: allowed, refused or failed, with who and what. */
-  private async audited<T>(actor: Actor, action: string, detail: Record<string, unknown>, fn: () => Promise<T>): Promise<T> {
-    const facts = (result: 'allowed' | 'denied' | 'error', extra: Record<string, unknown> = {}) => ({
-      at: new Date().toISOString(), actorKind: actor.kind, actorId: actor.id, orgCode: actor.orgCode, action, datasetCode: null, fields: null, filter: null,
-      grantId: null, purpose: null, rowCount: null, result, detail: { actorName: actor.name, ...detail, ...extra },
-    });
-    let value: T;
-    try {
-      value = await fn();
-    } catch (e) {
-      if (e instanceof AppError && e.code !== 'AUDIT_UNAVAILABLE') {
-        await this.access.record(facts(['FORBIDDEN', 'AUTH_REQUIRED', 'RESERVATION_NOT_FOUND'].includes(e.code) ? 'denied' : 'error', { code: e.code }));
-      }
-      throw e;
-    }
-    await this.access.record(facts('allowed', { result: (value as { id?: string; status?: string })?.status ?? null }));
-    return value;
   }
 
   /** After a reservation step: its current view, with the session published to the hub. */
