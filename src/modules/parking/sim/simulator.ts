@@ -135,7 +135,8 @@ export class ParkingSimulator {
     let done = 0;
     await pool(this.lots, opts.concurrency ?? 16, async (lot) => {
       await this.push(lot, at, true);
-      opts.onProgress?.(++done, this.lots.length);
+      done++;
+      opts.onProgress?.(done, this.lots.length);
     });
     return done;
   }
