@@ -64,6 +64,8 @@ export class DuckDbSortIndexes {
   private failed = new Map<string, string>();
   private buildTail: Promise<void> = Promise.resolve();
   private closed = false;
+  /** The connection of the build running now, interrupted on close. */
+  private current: DuckDBConnection | null = null;
   /** Pages answered by an index, and by which way (for tests and metrics). */
   readonly answered = { topN: 0, position: 0 };
 
@@ -168,6 +170,7 @@ export class DuckDbSortIndexes {
     const t0 = performance.now();
     const main = tableName(spec.code);
     const c = await this.instance.connect();
+    this.current = c;
     let began = false;
     try {
       await c.run('BEGIN TRANSACTION');
@@ -208,6 +211,7 @@ export class DuckDbSortIndexes {
       if (began) await c.run('ROLLBACK').catch(() => undefined);
       throw e;
     } finally {
+      this.current = null;
       c.closeSync();
     }
   }
@@ -254,9 +258,13 @@ export class DuckDbSortIndexes {
     for (const e of [...this.entries.values()]) if (e.dataset === code) await this.retire(e, true);
   }
 
-  /** Stops queuing builds and waits for the one running. */
+  /**
+   * Stops queuing builds and interrupts the one running (it rolls back; the next process that opens the lake finds
+   * the index stale and rebuilds it when a sorted page or a batch asks), so closing never waits for a long build.
+   */
   async close(): Promise<void> {
     this.closed = true;
+    this.current?.interrupt();
     await this.buildTail.catch(() => undefined);
   }
 

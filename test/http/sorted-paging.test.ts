@@ -51,7 +51,7 @@ async function ingest(code: string, mode: 'append' | 'upsert' | 'delete', body: 
 /** Pages a reader gets: offsets, then a keyset walk following nextCursor, per sort. */
 async function pages(reader: FastifyInstance, code: string, sort: string, filter?: string) {
   const out: unknown[] = [];
-  const q = (extra: Record<string, string | number>) => new URLSearchParams(Object.entries({ sort, limit: 23, ...(filter ? { filter } : {}), ...extra }).map(([k, v]) => [k, String(v)]));
+  const q = (extra: Record<string, string | number>) => new URLSearchParams(Object.entries({ sort, limit: 23, ...(filter ? { filter } : {}), ...extra }).map(([k, v]): [string, string] => [k, String(v)]));
   for (const offset of [0, 1, 22, 23, 400, 640, 880]) {
     const r = await reader.inject({ url: `/api/v1/datasets/${code}/records?${q({ offset, total: 'exact' })}` });
     expect(r.statusCode).toBe(200);
@@ -61,8 +61,9 @@ async function pages(reader: FastifyInstance, code: string, sort: string, filter
   for (let i = 0; i < 12; i++) {
     const r = await reader.inject({ url: `/api/v1/datasets/${code}/records?${q(cursor ? { cursor } : { offset: 300 })}` });
     expect(r.statusCode).toBe(200);
-    out.push(r.json().items);
-    cursor = r.json().nextCursor;
+    const page = r.json() as { items: unknown[]; nextCursor: string | null };
+    out.push(page.items);
+    cursor = page.nextCursor;
     if (!cursor) break;
   }
   return out;
