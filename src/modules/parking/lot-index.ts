@@ -20,6 +20,7 @@ export function distanceM(lon1: number, lat1: number, lon2: number, lat2: number
 export class LotIndex {
   private readonly byId = new Map<string, LotRow>();
   private readonly cells = new Map<string, LotRow[]>();
+  private sorted: LotRow[] | null = null;
 
   constructor(lots: Iterable<LotRow> = []) {
     for (const l of lots) this.add(l);
@@ -33,7 +34,14 @@ export class LotIndex {
     return this.byId.get(id);
   }
 
+  /** Every lot, by id. */
+  all(): readonly LotRow[] {
+    this.sorted ??= [...this.byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return this.sorted;
+  }
+
   add(lot: LotRow): void {
+    this.sorted = null;
     const old = this.byId.get(lot.id);
     if (old) {
       const cell = this.cells.get(key(old.lon_e6, old.lat_e6));

@@ -8,12 +8,6 @@ export type LotRow = Selectable<ParkingLotTable>;
 /** A reservation as stored. */
 export type ReservationRow = Selectable<ParkingReservationTable>;
 
-/** Which lots a listing covers: a district, a bounding box in micro-degrees. */
-export interface LotFilter {
-  district?: string | null;
-  box?: { minLon: number; minLat: number; maxLon: number; maxLat: number } | null;
-}
-
 /** Slices to give back to the counters when a reservation stops holding its place. */
 export interface Release {
   lotId: string;
@@ -47,16 +41,6 @@ export class ParkingRepository {
     return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1;
   }
 
-  /** Lots matching a filter, by id. */
-  lots(f: LotFilter) {
-    let q = this.store.db.selectFrom('parking_lots').selectAll();
-    if (f.district) q = q.where('district', '=', f.district);
-    if (f.box) {
-      q = q.where('lon_e6', '>=', f.box.minLon).where('lon_e6', '<=', f.box.maxLon).where('lat_e6', '>=', f.box.minLat).where('lat_e6', '<=', f.box.maxLat);
-    }
-    return q.orderBy('id').execute();
-  }
-
   /** Occupancy rows of some lots (all when ids is null). */
   occupancy(ids: string[] | null) {
     let q = this.store.db.selectFrom('parking_occupancy').selectAll();
@@ -65,20 +49,6 @@ export class ParkingRepository {
       q = q.where('lot_id', 'in', ids);
     }
     return q.execute();
-  }
-
-  /** Reservations that keep a place free right now, counted per lot and space type (checked-in cars are counted as occupied). */
-  async activeNow(ids: string[] | null, now: string): Promise<{ lot_id: string; space_type: string; n: number }[]> {
-    if (ids && ids.length === 0) return [];
-    let q = this.store.db
-      .selectFrom('parking_reservations')
-      .select(['lot_id', 'space_type', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('starts_at', '<=', now)
-      .where('ends_at', '>', now)
-      .where((eb) => eb.or([eb('status', '=', 'confirmed'), eb.and([eb('status', '=', 'held'), eb('hold_expires_at', '>', now)])]));
-    if (ids) q = q.where('lot_id', 'in', ids);
-    const rows = await q.groupBy(['lot_id', 'space_type']).execute();
-    return rows.map((r) => ({ ...r, n: Number(r.n) }));
   }
 
   /**
@@ -238,23 +208,45 @@ export class ParkingRepository {
       .execute();
   }
 
+  /** Held and confirmed reservations not yet over, of some lots (all when ids is null). */
+  activeReservations(ids: string[] | null, now: string) {
+    let q = this.store.db
+      .selectFrom('parking_reservations')
+      .select(['lot_id', 'space_type', 'starts_at', 'ends_at', 'status', 'hold_expires_at'])
+      .where('status', 'in', ['held', 'confirmed'])
+      .where('ends_at', '>', now);
+    if (ids) {
+      if (ids.length === 0) return Promise.resolve([]);
+      q = q.where('lot_id', 'in', ids);
+    }
+    return q.execute();
+  }
+
   /** Every lot (for the in-memory index). */
   allLots() {
     return this.store.db.selectFrom('parking_lots').selectAll().execute();
   }
 
-  /** The most places booked in any of some slices, per lot, for one space type. */
-  async bookedMax(ids: string[], spaceType: string, slices: string[]): Promise<Map<string, number>> {
-    if (ids.length === 0 || slices.length === 0) return new Map();
+  /** Per lot, for some slices of one space type: the most places booked in any slice, and those booked in the first. */
+  async bookedBySlice(ids: string[], spaceType: string, slices: string[]): Promise<Map<string, { max: number; first: number }>> {
+    const out = new Map<string, { max: number; first: number }>();
+    if (ids.length === 0 || slices.length === 0) return out;
     const rows = await this.store.db
       .selectFrom('parking_slice_counters')
-      .select(['lot_id', (eb) => eb.fn.max<number>('booked').as('booked')])
+      .select(['lot_id', 'slice_start', 'booked'])
       .where('lot_id', 'in', ids)
       .where('space_type', '=', spaceType)
       .where('slice_start', 'in', slices)
-      .groupBy('lot_id')
+      .where('booked', '>', 0)
       .execute();
-    return new Map(rows.map((r) => [r.lot_id, Number(r.booked)]));
+    for (const r of rows) {
+      const e = out.get(r.lot_id) ?? { max: 0, first: 0 };
+      const n = Number(r.booked);
+      e.max = Math.max(e.max, n);
+      if (r.slice_start === slices[0]) e.first = n;
+      out.set(r.lot_id, e);
+    }
+    return out;
   }
 
   /** A driver's reservations, newest first. */

@@ -19,10 +19,10 @@ export const parkingRoutes: FastifyPluginAsyncTypebox<{ parking: ParkingService;
       response: { 200: AnyObject, 304: Type.Null(), ...errors },
     },
   }, async (req, reply) => {
-    const { body, etag } = await parking.feed(req.query);
-    reply.header('etag', etag).header('cache-control', 'public, max-age=10');
     const match = req.headers['if-none-match'];
-    if (typeof match === 'string' && match.split(',').some((t) => t.trim() === '*' || t.trim().replace(/^W\//, '') === etag)) return reply.code(304).send(null);
+    const { body, etag } = await parking.feed(req.query, typeof match === 'string' ? match : undefined);
+    reply.header('etag', etag).header('cache-control', 'public, max-age=10');
+    if (body === null) return reply.code(304).send(null);
     return reply.type('application/geo+json; charset=utf-8').send(body);
   });
 

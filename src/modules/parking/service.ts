@@ -8,10 +8,11 @@ import type { AccessService } from '../access/service.ts';
 import type { QueryService } from '../query/service.ts';
 import type { ParkingHub, SessionRecord } from './hub.ts';
 import { parkingAudit, type Audited } from './audited.ts';
+import { LiveBoard } from './live-board.ts';
 import { LotIndex, distanceM } from './lot-index.ts';
 import { OccupancyModel, toSeries, type Observation } from './occupancy-model.ts';
 import { OpeningHours, type OpeningPeriod } from './opening-hours.ts';
-import type { LotFilter, LotRow, ParkingRepository, ReservationRow } from './repository.ts';
+import type { LotRow, ParkingRepository, ReservationRow } from './repository.ts';
 import { Tariff, type TariffBand } from './tariff.ts';
 import { TimeSlices, type SliceWindow } from './time-slices.ts';
 import { LOT_KINDS, SPACE_TYPES, type LotKind, type LotState, type ReservationStatus, type SpaceType } from './types.ts';
@@ -104,7 +105,6 @@ export interface LiveState {
 
 const CAPACITY_COLUMN = { standard: 'cap_standard', ev: 'cap_ev', accessible: 'cap_accessible', large: 'cap_large' } as const;
 const E6 = 1_000_000;
-const EARTH_M = 6_371_008.8;
 /** Walking distance over straight-line distance in a city grid, walking speed, and the cost weights of guidance. */
 const WALK_DETOUR = 1.3;
 const WALK_M_PER_MIN = 75;
@@ -118,16 +118,6 @@ function capacity(lot: LotRow, t: SpaceType): number {
 /** How many places of a type may be reserved in one slice: the lot's reservable share, rounded down. */
 function reservableLimit(lot: LotRow, t: SpaceType): number {
   return Math.floor((capacity(lot, t) * Number(lot.reservable_pct)) / 100);
-}
-
-function byLot<T extends { lot_id: string }>(rows: T[]): Map<string, T[]> {
-  const m = new Map<string, T[]>();
-  for (const r of rows) {
-    const list = m.get(r.lot_id);
-    if (list) list.push(r);
-    else m.set(r.lot_id, [r]);
-  }
-  return m;
 }
 
 function numbers(s: string, n: number, what: string): number[] {
@@ -147,6 +137,14 @@ export class ParkingService {
   private snapshotTimer: NodeJS.Timeout | null = null;
   private learnTimer: NodeJS.Timeout | null = null;
   private index: Promise<LotIndex> | null = null;
+  private readonly board: LiveBoard;
+  /** Tariff and opening hours parsed once per lot (lots do not change once registered). */
+  private readonly parsed = new Map<string, { tariff: Tariff; hours: OpeningHours }>();
+  /** Each lot's feature in the open feed, serialised, for one version of the lot and one minute. */
+  private readonly features = new Map<string, { key: string; json: string }>();
+  /** Recent feed bodies by filter, version and minute (most recently used last). */
+  private readonly bodies = new Map<string, { body: string; etag: string }>();
+  private readonly bootId = randomBytes(4).toString('hex');
   private learnCursor: string | null = null;
   private learning: Promise<number> | null = null;
   private readonly hub: ParkingHub;
@@ -161,6 +159,7 @@ export class ParkingService {
     deps: ParkingDeps,
   ) {
     this.slices = new TimeSlices(settings.sliceMinutes);
+    this.board = new LiveBoard(repo);
     if (!Number.isInteger(settings.snapshotMinutes) || 60 % settings.snapshotMinutes !== 0) throw new Error('the snapshot interval must divide the hour');
     ({ hub: this.hub, model: this.model, query: this.query } = deps);
     this.audited = parkingAudit(deps.access);
@@ -194,6 +193,7 @@ export class ParkingService {
     };
     if (!(await this.repo.insertLot(row))) fail('LOT_EXISTS', { id });
     if (this.index) (await this.index).add(row);
+    this.board.touch(row.id);
     this.hub.lot({
       lot_id: row.id, name: row.name, district: row.district, kind: row.kind, operator: row.operator, location: `${input.lon},${input.lat}`,
       capacity: SPACE_TYPES.reduce((n, t) => n + caps[t], 0), cap_standard: caps.standard, cap_ev: caps.ev, cap_accessible: caps.accessible, cap_large: caps.large,
@@ -205,9 +205,9 @@ export class ParkingService {
   /** One lot with its live state; public, like the open feed. */
   async lot(id: string) {
     const lot = await this.requireLot(id);
-    const now = new Date();
-    const [occ, active] = await Promise.all([this.repo.occupancy([id]), this.repo.activeNow([id], now.toISOString())]);
-    return this.lotView(lot, this.live(lot, occ, active, now.getTime()));
+    await this.board.ready();
+    const now = Date.now();
+    return this.lotView(lot, this.live(lot, this.board.occupancy(id), this.board.activeAt(id, now), now));
   }
 
   /**
@@ -248,60 +248,84 @@ export class ParkingService {
     if (counts.size === 0 && deltas.size === 0) fail('VALIDATION_FAILED', { reason: 'send counts or events' });
     const at = new Date(latest).toISOString();
     await this.repo.applyOccupancy(lot.id, counts, deltas, at);
+    await this.board.refresh(lot.id);
     await this.orgs.touchSystem(lot.system_code, new Date(nowMs).toISOString());
     return this.lot(lot.id);
   }
 
   /**
    * The open real-time feed (停车场实时泊位): lots as a GeoJSON FeatureCollection with total, free, state and update
-   * time, filtered by district, bounding box or distance; the serialised body and its ETag.
+   * time, filtered by district, bounding box or distance (nearest first, with the distance). Served from memory:
+   * each lot's feature is serialised once per change of the lot and minute, each body once per filter, change
+   * and minute. The ETag names exactly that (server start, board version, minute, filter), so an unchanged feed
+   * answers If-None-Match with 304 without building anything; `body` is null then.
    */
-  async feed(f: FeedFilter): Promise<{ body: string; etag: string }> {
-    const filter: LotFilter = { district: f.district ?? null, box: null };
+  async feed(f: FeedFilter, ifNoneMatch?: string): Promise<{ body: string | null; etag: string }> {
+    const q = this.feedFilter(f);
+    await this.board.ready();
+    const index = await this.lotIndex();
+    const minute = Math.floor(Date.now() / 60_000) * 60_000;
+    const filterKey = JSON.stringify(q);
+    const etag = `"${this.bootId}-${this.board.version.toString(36)}-${(minute / 60_000).toString(36)}-${createHash('sha256').update(filterKey).digest('base64url').slice(0, 12)}"`;
+    if (ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim() === '*' || t.trim().replace(/^W\//, '') === etag)) return { body: null, etag };
+    const cached = this.bodies.get(etag);
+    if (cached) {
+      this.bodies.delete(etag);
+      this.bodies.set(etag, cached);
+      return cached;
+    }
+    let lots: { lot: LotRow; d: number | null }[];
+    if (q.near) lots = index.near(q.near.lon, q.near.lat, q.near.radius);
+    else lots = index.all().map((lot) => ({ lot, d: null }));
+    const parts: string[] = [];
+    for (const { lot, d } of lots) {
+      if (q.district && lot.district !== q.district) continue;
+      if (q.box && !(lot.lon_e6 >= q.box.minLon && lot.lon_e6 <= q.box.maxLon && lot.lat_e6 >= q.box.minLat && lot.lat_e6 <= q.box.maxLat)) continue;
+      const json = this.featureJson(lot, minute);
+      parts.push(d === null ? json : `${json.slice(0, -2)},"distance":${Math.round(d)}}}`);
+    }
+    const out = { body: `{"type":"FeatureCollection","features":[${parts.join(',')}]}`, etag };
+    this.bodies.set(etag, out);
+    while (this.bodies.size > 64) this.bodies.delete(this.bodies.keys().next().value as string);
+    return out;
+  }
+
+  /** Checks and normalises the feed's filters (micro-degrees for the box). */
+  private feedFilter(f: FeedFilter) {
+    let box: { minLon: number; minLat: number; maxLon: number; maxLat: number } | null = null;
     let near: { lon: number; lat: number; radius: number } | null = null;
     if (f.bbox) {
       const [minLon, minLat, maxLon, maxLat] = numbers(f.bbox, 4, 'bbox');
       if (minLon > maxLon || minLat > maxLat) fail('VALIDATION_FAILED', { reason: 'bbox is minLon,minLat,maxLon,maxLat' });
-      filter.box = { minLon: Math.round(minLon * E6), minLat: Math.round(minLat * E6), maxLon: Math.round(maxLon * E6), maxLat: Math.round(maxLat * E6) };
+      box = { minLon: Math.round(minLon * E6), minLat: Math.round(minLat * E6), maxLon: Math.round(maxLon * E6), maxLat: Math.round(maxLat * E6) };
     }
     if (f.near) {
       const [lon, lat] = numbers(f.near, 2, 'near');
-      const radius = f.radius ?? 1000;
-      near = { lon, lat, radius };
-      // A box around the circle narrows the SQL; the exact distance is checked below.
-      const dLat = (radius / EARTH_M) * (180 / Math.PI);
-      const dLon = dLat / Math.max(0.01, Math.cos((lat * Math.PI) / 180));
-      const around = { minLon: Math.round((lon - dLon) * E6), minLat: Math.round((lat - dLat) * E6), maxLon: Math.round((lon + dLon) * E6), maxLat: Math.round((lat + dLat) * E6) };
-      filter.box = filter.box
-        ? { minLon: Math.max(filter.box.minLon, around.minLon), minLat: Math.max(filter.box.minLat, around.minLat), maxLon: Math.min(filter.box.maxLon, around.maxLon), maxLat: Math.min(filter.box.maxLat, around.maxLat) }
-        : around;
+      if (!(Math.abs(lon) <= 180 && Math.abs(lat) <= 90)) fail('VALIDATION_FAILED', { reason: 'near is lon,lat in WGS-84 degrees' });
+      near = { lon, lat, radius: f.radius ?? 1000 };
     }
-    const now = new Date();
-    const lots = await this.repo.lots(filter);
-    const ids = lots.length > 500 ? null : lots.map((l) => l.id);
-    const [occ, active] = await Promise.all([this.repo.occupancy(ids), this.repo.activeNow(ids, now.toISOString())]);
-    const occBy = byLot(occ);
-    const activeBy = byLot(active);
-    const features: { f: object; d: number }[] = [];
-    for (const lot of lots) {
-      const lon = lot.lon_e6 / E6;
-      const lat = lot.lat_e6 / E6;
-      const d = near ? distanceM(near.lon, near.lat, lon, lat) : 0;
-      if (near && d > near.radius) continue;
-      const live = this.live(lot, occBy.get(lot.id) ?? [], activeBy.get(lot.id) ?? [], now.getTime());
-      features.push({
-        d,
-        f: {
-          type: 'Feature',
-          id: lot.id,
-          geometry: { type: 'Point', coordinates: [lon, lat] },
-          properties: { id: lot.id, name: lot.name, kind: lot.kind, district: lot.district, ...live, ...(near ? { distance: Math.round(d) } : {}) },
-        },
-      });
-    }
-    if (near) features.sort((a, b) => a.d - b.d);
-    const body = JSON.stringify({ type: 'FeatureCollection', features: features.map((x) => x.f) });
-    return { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
+    return { district: f.district ?? null, box, near };
+  }
+
+  /** A lot's feature in the open feed, as of a minute. */
+  private featureJson(lot: LotRow, minute: number): string {
+    const key = `${this.board.lotVersion(lot.id)}|${minute}`;
+    const hit = this.features.get(lot.id);
+    if (hit && hit.key === key) return hit.json;
+    const live = this.live(lot, this.board.occupancy(lot.id), this.board.activeAt(lot.id, minute), minute);
+    const json = JSON.stringify({
+      type: 'Feature',
+      id: lot.id,
+      geometry: { type: 'Point', coordinates: [lot.lon_e6 / E6, lot.lat_e6 / E6] },
+      properties: { id: lot.id, name: lot.name, kind: lot.kind, district: lot.district, ...live },
+    });
+    this.features.set(lot.id, { key, json });
+    return json;
+  }
+
+  /** Loads the live board again from the Store (after writes made behind the service's back). */
+  async reloadLive(): Promise<void> {
+    await this.board.reload();
   }
 
   // ── Reservations ────────────────────────────────────────────────────────────────────────────────────────
@@ -353,6 +377,7 @@ export class ParkingService {
       });
     }
     this.publishSession(row);
+    await this.board.refresh(lot.id);
     return this.reservationView(row);
   }
 
@@ -425,6 +450,7 @@ export class ParkingService {
       if (await this.repo.transition(r.id, ['confirmed'], 'no_show', at, { startsBefore: cutoff, release: this.allSlices(r), driver: r.driver })) {
         noShows++;
         this.publishSession({ ...r, status: 'no_show', updated_at: at });
+        await this.board.refresh(r.lot_id);
       }
     }
     return { expired, noShows };
@@ -456,21 +482,20 @@ export class ParkingService {
   async snapshot(nowMs = Date.now()): Promise<number> {
     const step = this.settings.snapshotMinutes * 60_000;
     const at = new Date(Math.floor(nowMs / step) * step).toISOString();
-    const lots = await this.repo.allLots();
+    const lots = (await this.lotIndex()).all();
     if (lots.length === 0) return 0;
-    const [occ, active] = await Promise.all([this.repo.occupancy(null), this.repo.activeNow(null, new Date(nowMs).toISOString())]);
-    const occBy = byLot(occ);
-    const activeBy = byLot(active);
+    await this.board.ready();
     const rows = [];
     for (const lot of lots) {
-      const o = occBy.get(lot.id) ?? [];
-      const live = this.live(lot, o, activeBy.get(lot.id) ?? [], nowMs);
+      const o = this.board.occupancy(lot.id);
+      const active = this.board.activeAt(lot.id, nowMs);
+      const live = this.live(lot, o, active, nowMs);
       if (live.state === 'unknown') continue;
       for (const t of SPACE_TYPES) {
         const cap = capacity(lot, t);
         if (cap === 0) continue;
         const occupied = Math.min(cap, Number(o.find((x) => x.space_type === t)?.occupied ?? 0));
-        const reserved = Number(activeBy.get(lot.id)?.find((x) => x.space_type === t)?.n ?? 0);
+        const reserved = Number(active.find((x) => x.space_type === t)?.n ?? 0);
         rows.push({ lot_id: lot.id, observed_at: at, space_type: t, capacity: cap, occupied, reserved });
       }
     }
@@ -558,35 +583,28 @@ export class ParkingService {
     const endMs = at + stay * 60_000;
 
     const index = await this.lotIndex();
-    const near = index.near(q.lon, q.lat, maxWalk / WALK_DETOUR).filter(({ lot }) => capacity(lot, spaceType) > 0).slice(0, 200);
-    const candidates = near.filter(({ lot }) => {
-      const hours = this.hoursOf(lot);
-      return hours.covers(at, Math.min(stay, 24 * 60));
-    });
+    await this.board.ready();
+    const candidates = index.near(q.lon, q.lat, maxWalk / WALK_DETOUR)
+      .filter(({ lot }) => capacity(lot, spaceType) > 0 && this.parsedOf(lot).hours.covers(at, Math.min(stay, 24 * 60)))
+      .slice(0, 200);
     const ids = candidates.map((c) => c.lot.id);
-    const windowSlices = this.slices.starts(Math.floor(at / (this.slices.minutes * 60_000)) * this.slices.minutes * 60_000, endMs);
-    const arrivalSlice = windowSlices.slice(0, 1);
-    const [occ, active, bookedWindow, bookedArrival] = await Promise.all([
-      this.repo.occupancy(ids),
-      this.repo.activeNow(ids, new Date(nowMs).toISOString()),
-      this.repo.bookedMax(ids, spaceType, windowSlices),
-      this.repo.bookedMax(ids, spaceType, arrivalSlice),
-    ]);
-    const occBy = byLot(occ);
-    const activeBy = byLot(active);
+    const sliceMs = this.slices.minutes * 60_000;
+    const windowSlices = this.slices.starts(Math.floor(at / sliceMs) * sliceMs, endMs);
+    const booked = await this.repo.bookedBySlice(ids, spaceType, windowSlices);
     const results = candidates.map(({ lot, d }) => {
-      const live = this.live(lot, occBy.get(lot.id) ?? [], activeBy.get(lot.id) ?? [], nowMs);
+      const occ = this.board.occupancy(lot.id);
+      const live = this.live(lot, occ, this.board.activeAt(lot.id, nowMs), nowMs);
       const cap = capacity(lot, spaceType);
-      const occupied = Number(occBy.get(lot.id)?.find((o) => o.space_type === spaceType)?.occupied ?? 0);
+      const occupied = Number(occ.find((o) => o.space_type === spaceType)?.occupied ?? 0);
       const current = live.state === 'unknown' ? null : Math.min(1, occupied / cap);
       const p = this.model.predict(lot.id, spaceType, nowMs, current, at);
-      const reservedThen = bookedArrival.get(lot.id) ?? 0;
+      const b = booked.get(lot.id);
+      const reservedThen = b?.first ?? 0;
       const pFree = OccupancyModel.pFree(cap, reservedThen, p);
-      const limitN = reservableLimit(lot, spaceType);
-      const reservable = limitN - (bookedWindow.get(lot.id) ?? 0) > 0;
+      const reservable = reservableLimit(lot, spaceType) - (b?.max ?? 0) > 0;
       const walkM = Math.round(d * WALK_DETOUR);
       const walkMinutes = Math.max(1, Math.round(walkM / WALK_M_PER_MIN));
-      const priceFen = this.tariff(lot).priceFen(at, endMs);
+      const priceFen = this.parsedOf(lot).tariff.priceFen(at, endMs);
       const search = (1 - (reservable ? Math.max(pFree, 0.99) : pFree)) * SEARCH_MINUTES;
       const score = walkMinutes + (priceFen / 100) * MINUTES_PER_YUAN + search;
       return {
@@ -626,8 +644,9 @@ export class ParkingService {
         return { at: new Date(String(it.observed_at)).toISOString(), occupied, free: Math.max(0, Number(it.sum_capacity) - occupied) };
       });
     }
-    const [occ, active] = await Promise.all([this.repo.occupancy([lot.id]), this.repo.activeNow([lot.id], new Date(nowMs).toISOString())]);
-    const live = this.live(lot, occ, active, nowMs);
+    await this.board.ready();
+    const occ = this.board.occupancy(lot.id);
+    const live = this.live(lot, occ, this.board.activeAt(lot.id, nowMs), nowMs);
     const step = this.settings.snapshotMinutes * 60_000;
     const forecast = [];
     for (let t = Math.ceil(nowMs / step) * step; t <= nowMs + 6 * 3600_000; t += step) {
@@ -649,7 +668,10 @@ export class ParkingService {
   /** After a reservation step: its current view, with the session published to the hub. */
   private async afterStep(actor: Actor, id: string) {
     const r = await this.repo.reservation(id);
-    if (r) this.publishSession(r);
+    if (r) {
+      this.publishSession(r);
+      await this.board.refresh(r.lot_id);
+    }
     return this.reservation(actor, id);
   }
 
@@ -668,8 +690,14 @@ export class ParkingService {
     return this.index;
   }
 
-  private hoursOf(lot: LotRow): OpeningHours {
-    return OpeningHours.parse(lot.opening_hours ? (JSON.parse(lot.opening_hours) as OpeningPeriod[]) : null);
+  /** A lot's tariff and opening hours, parsed once. */
+  private parsedOf(lot: LotRow): { tariff: Tariff; hours: OpeningHours } {
+    let p = this.parsed.get(lot.id);
+    if (!p) {
+      p = { tariff: Tariff.parse(JSON.parse(lot.tariff) as TariffBand[]), hours: OpeningHours.parse(lot.opening_hours ? (JSON.parse(lot.opening_hours) as OpeningPeriod[]) : null) };
+      this.parsed.set(lot.id, p);
+    }
+    return p;
   }
 
   // ── Internals ───────────────────────────────────────────────────────────────────────────────────────────
@@ -681,7 +709,7 @@ export class ParkingService {
   }
 
   private tariff(lot: LotRow): Tariff {
-    return Tariff.parse(JSON.parse(lot.tariff) as TariffBand[]);
+    return this.parsedOf(lot).tariff;
   }
 
   /** The window in slices, checked against the lot: the space type exists and the lot is open throughout. */
@@ -703,6 +731,7 @@ export class ParkingService {
       if (await this.repo.transition(r.id, ['held'], 'expired', now, { holdBefore: now, release: this.allSlices(r), driver: r.driver })) {
         n++;
         this.publishSession({ ...r, status: 'expired', updated_at: now });
+        await this.board.refresh(r.lot_id);
       }
     }
     return n;
@@ -733,7 +762,10 @@ export class ParkingService {
     if (r.driver !== driver && !lotSystem && !allowed(actor, 'parking.manage', PARKING_ORG)) throw notFound;
     const now = new Date().toISOString();
     if (r.status === 'held' && r.hold_expires_at <= now) {
-      if (await this.repo.transition(r.id, ['held'], 'expired', now, { holdBefore: now, release: this.allSlices(r), driver: r.driver })) this.publishSession({ ...r, status: 'expired', updated_at: now });
+      if (await this.repo.transition(r.id, ['held'], 'expired', now, { holdBefore: now, release: this.allSlices(r), driver: r.driver })) {
+        this.publishSession({ ...r, status: 'expired', updated_at: now });
+        await this.board.refresh(r.lot_id);
+      }
       r = (await this.repo.reservation(id)) ?? r;
     }
     return r;
@@ -760,7 +792,7 @@ export class ParkingService {
       total += cap;
       free += f;
     }
-    const hours = OpeningHours.parse(lot.opening_hours ? (JSON.parse(lot.opening_hours) as OpeningPeriod[]) : null);
+    const hours = this.parsedOf(lot).hours;
     const state: LotState = silent ? 'unknown' : !hours.covers(nowMs, 1) ? 'closed' : free === 0 ? 'full' : 'open';
     return { total, free: silent ? null : free, state, updated, spaces };
   }
