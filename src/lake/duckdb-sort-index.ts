@@ -46,6 +46,9 @@ interface IndexEntry {
 type RawRow = Record<string, unknown>;
 
 const META = '_sort_indexes';
+/** Every FENCE-th row of a copy is noted with its position in a small fence table (`<copy>_f`). */
+const FENCE = 2048;
+const fenceOf = (table: string) => `${table}_f`;
 
 function num(v: unknown): number {
   return v === null || v === undefined ? 0 : Number(v);
@@ -93,9 +96,11 @@ export class DuckDbSortIndexes {
       e.changed = num(since.deleted) > 0;
       this.entries.set(key(e.dataset, e.field), e);
     }
-    const known = new Set([...this.entries.values()].map((e) => e.table));
-    const tables = (await c.runAndReadAll("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' AND starts_with(table_name, '_si_')")).getRows();
-    for (const [t] of tables) if (!known.has(String(t))) await c.run(`DROP TABLE IF EXISTS ${ident(String(t))}`);
+    const known = new Set([...this.entries.values()].flatMap((e) => [e.table, fenceOf(e.table)]));
+    const tables = new Set((await c.runAndReadAll("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' AND starts_with(table_name, '_si_')")).getRows().map((r) => String(r[0])));
+    for (const t of tables) if (!known.has(t)) await c.run(`DROP TABLE IF EXISTS ${ident(t)}`);
+    // A copy made before fences existed gets its fence now (a read of its key columns).
+    for (const e of this.entries.values()) if (!tables.has(fenceOf(e.table))) await this.makeFence(c, e.table, e.field, e.tie);
   }
 
   /** Reconciles the declared indexes of a dataset with the built ones; see Lake.sortIndexes. */
@@ -193,6 +198,8 @@ export class DuckDbSortIndexes {
       ]);
       await c.run('COMMIT');
       began = false;
+      // Rows a transaction writes have transaction-local row ids until it commits: the fence is noted after.
+      await this.makeFence(c, table, field, tie);
       // Rows committed while the copy was being made belong to batches after the watermark: merged at read time.
       const since = (await c.runAndReadAll(
         `SELECT coalesce(sum(valid) FILTER (WHERE mode <> 'delete'), 0) AS appended, coalesce(sum(deleted), 0) AS deleted FROM _batches WHERE dataset = ? AND seq > ?`,
@@ -214,6 +221,12 @@ export class DuckDbSortIndexes {
       this.current = null;
       c.closeSync();
     }
+  }
+
+  /** Notes every FENCE-th row of a copy with its position, for finding a cursor's place in the copy. */
+  private async makeFence(c: DuckDBConnection, table: string, field: string, tie: string[]): Promise<void> {
+    const cols = [field, ...tie].map(ident).join(', ');
+    await c.run(`CREATE TABLE ${ident(fenceOf(table))} AS SELECT rowid AS _pos, ${cols} FROM ${ident(table)} WHERE rowid % ${FENCE} = 0 ORDER BY rowid`);
   }
 
   /** Bytes of the blocks a table occupies once checkpointed (null when the engine cannot tell yet). */
@@ -241,7 +254,7 @@ export class DuckDbSortIndexes {
   }
 
   private async dropCopy(e: IndexEntry): Promise<void> {
-    await this.withConnection((c) => c.run(`DROP TABLE IF EXISTS ${ident(e.table)}`)).catch(() => undefined);
+    await this.withConnection((c) => c.run(`DROP TABLE IF EXISTS ${ident(fenceOf(e.table))}; DROP TABLE IF EXISTS ${ident(e.table)}`)).catch(() => undefined);
   }
 
   private async withConnection<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
@@ -293,8 +306,12 @@ export class DuckDbSortIndexes {
     if (this.opts.autoRebuild && this.stale(e)) this.schedule(spec, field);
     e.users++;
     try {
-      const positional = !plan.after && !plan.filter && !plan.q && !e.changed && this.followsCopy(e, keys);
-      const rows = positional ? await this.positionPage(c, spec, plan, keys, e) : await this.topNPage(c, spec, plan, keys, e);
+      const positional = !plan.filter && !plan.q && !e.changed && this.followsCopy(e, keys);
+      const rows = !positional
+        ? await this.topNPage(c, spec, plan, keys, e)
+        : plan.after
+          ? await this.fencedPage(c, spec, plan, keys, e, plan.after)
+          : await this.positionPage(c, spec, plan, keys, e);
       this.answered[positional ? 'position' : 'topN']++;
       return rows;
     } finally {
@@ -380,6 +397,31 @@ export class DuckDbSortIndexes {
     const fromJson = pk.map((k) => `TRY_CAST(json_extract_string(key, ${lit(`$.${k}`)}) AS ${DUCK_TYPES[(spec.fields.find((f) => f.name === k) as FieldSpec).type]})`);
     return `${tuple(pk.map(ident))} NOT IN (SELECT ${tuple(pk.map(ident))} FROM ${tableName(spec.code)} WHERE _seq > ${e.builtSeq}
       UNION ALL SELECT ${tuple(fromJson)} FROM _tombstones WHERE dataset = ${lit(spec.code)} AND seq > ${e.builtSeq})`;
+  }
+
+  /**
+   * A page after a cursor in the copy's own order, found through the fence: the last fence row at or before the
+   * cursor gives a position, and the page lies within FENCE + limit rows from there — a row-id range, which the scan
+   * reads alone. Rows written since the build are merged in by their own Top-N.
+   */
+  private async fencedPage(c: DuckDBConnection, spec: LakeTableSpec, plan: SelectPlan, keys: SortKey[], e: IndexEntry, after: Literal[]): Promise<RawRow[]> {
+    const fields = new Map(spec.fields.map((f) => [f.name, f]));
+    const fp = new Params();
+    const found = await c.runAndReadAll(
+      `SELECT coalesce(max(_pos), 0) FROM ${ident(fenceOf(e.table))} WHERE NOT coalesce(${keysetSql(keys, after, fields, fp, '_rid')}, false)`,
+      fp.values as DuckDBValue[],
+    );
+    const pos = num(found.getRows()[0][0]);
+    const params = new Params();
+    const n = plan.limit + 1;
+    const branches = [
+      `SELECT ${this.innerColumns(plan, keys, '_rid')} FROM ${ident(e.table)} WHERE rowid >= ${pos} AND rowid < ${pos + FENCE + n} AND ${keysetSql(keys, after, fields, params, '_rid')} ORDER BY ${orderSql(keys, '_rid')} LIMIT ${n}`,
+    ];
+    if (e.appended > 0) {
+      branches.push(`SELECT ${this.innerColumns(plan, keys, 'rowid')} FROM ${tableName(spec.code)} WHERE _seq > ${e.builtSeq} AND ${keysetSql(keys, after, fields, params)} ORDER BY ${orderSql(keys)} LIMIT ${n}`);
+    }
+    const inner = `SELECT * FROM (${branches.map((b) => `SELECT * FROM (${b})`).join(' UNION ALL ')}) ORDER BY ${this.keyOrder(keys)} LIMIT ${n}`;
+    return (await c.runAndReadAll(this.outer(spec, plan, keys, inner), params.values as DuckDBValue[])).getRowObjectsJson() as RawRow[];
   }
 
   /**
