@@ -22,7 +22,7 @@ import { ckanRoutes } from './modules/ckan/routes.ts';
 import { DcatCatalog } from './modules/dcat/catalog.ts';
 import { dcatRoutes } from './modules/dcat/routes.ts';
 import { portalRoutes } from './modules/portal/routes.ts';
-import { parkingAudit } from './modules/parking/audited.ts';
+import { auditedActions } from './modules/access/audited.ts';
 import { parkingRoutes } from './modules/parking/routes.ts';
 import { RateLimiter } from './http/rate-limit.ts';
 import { openPlatform, type Platform } from './platform.ts';
@@ -121,14 +121,14 @@ export async function buildApp(config: Config, opts: { platform?: Platform; stor
       registerAuth(api, { identity: platform.identity, access: platform.access, secureCookies: config.secureCookies, limits });
       await api.register(identityRoutes, { identity: platform.identity, access: platform.access, secureCookies: config.secureCookies });
       await api.register(hubRoutes, { hub: platform.hub });
-      await api.register(organisationRoutes, { orgs: platform.orgs });
+      await api.register(organisationRoutes, { orgs: platform.orgs, audited: auditedActions(platform.access) });
       await api.register(catalogueRoutes, { catalogue: platform.catalogue });
       await api.register(queryRoutes, { query: platform.query, maxPageSize: config.maxPageSize });
       await api.register(ingestRoutes, { ingest: platform.ingest, catalogue: platform.catalogue });
       await api.register(sharingRoutes, { sharing: platform.sharing });
       await api.register(portalRoutes, { portal: platform.portal, plans: platform.plans });
       await api.register(auditRoutes, { audit: platform.audit, access: platform.access, catalogue: platform.catalogue });
-      await api.register(parkingRoutes, { parking: platform.parking, passes: platform.parkingPasses, credit: platform.parkingCredit, hub: platform.parkingHub, audited: parkingAudit(platform.access) });
+      await api.register(parkingRoutes, { parking: platform.parking, passes: platform.parkingPasses, credit: platform.parkingCredit, hub: platform.parkingHub, audited: auditedActions(platform.access) });
     },
     { prefix: '/api/v1' },
   );

@@ -248,6 +248,36 @@ user
     });
   });
 
+const org = program.command('org').description('organisations and their connected systems (for setting up a deployment)');
+org
+  .command('add')
+  .description('register a department or a district government')
+  .requiredOption('--code <code>', 'upper-case code, e.g. JTJ')
+  .requiredOption('--name <name>', 'Chinese name, e.g. 厦门市交通运输局')
+  .requiredOption('--name-en <name>', 'English name')
+  .option('--kind <kind>', 'department | district', 'department')
+  .option('--adcode <adcode>', "a district's six-digit administrative division code")
+  .action(async (o: { code: string; name: string; nameEn: string; kind: string; adcode?: string }) => {
+    await withPlatform(async (p) => {
+      const made = await p.orgs.register(cliActor(userInfo().username), { code: o.code, name: o.name, nameEn: o.nameEn, kind: o.kind as 'department' | 'district', adcode: o.adcode ?? null });
+      process.stdout.write(`registered ${made.code} ${made.name}\n`);
+    });
+  });
+org
+  .command('add-system')
+  .description('register a connected information system (接入系统) of an organisation; then `xmcity token issue` gives it a token')
+  .requiredOption('--org <code>', 'its organisation, e.g. JTJ')
+  .requiredOption('--code <code>', 'system code, e.g. JTJ-PARK')
+  .requiredOption('--name <name>', 'Chinese name')
+  .requiredOption('--name-en <name>', 'English name')
+  .option('--cycle <cycle>', 'declared update cycle: realtime, hourly, daily, weekly, monthly, quarterly, yearly', 'daily')
+  .action(async (o: { org: string; code: string; name: string; nameEn: string; cycle: string }) => {
+    await withPlatform(async (p) => {
+      const made = await p.orgs.registerSystem(cliActor(userInfo().username), { code: o.code, orgCode: o.org, name: o.name, nameEn: o.nameEn, cycle: o.cycle });
+      process.stdout.write(`registered ${made.code} ${made.name} (${made.orgCode}, ${made.cycle})\n`);
+    });
+  });
+
 const token = program.command('token').description('application tokens of connected systems');
 token
   .command('issue')

@@ -80,7 +80,9 @@ describe.each(STORE_BACKENDS)('parking on the hub on $name', ({ databaseUrl }) =
     const sessions = (await steward.inject({ url: `/api/v1/datasets/${ds.sessions}/records?filter=${encodeURIComponent(`session_id = "${held.json().id}"`)}` })).json();
     expect(sessions.items).toEqual([expect.objectContaining({ kind: 'reservation', lot_id: 'hub-a', plate: '闽D88888', status: 'held', amount_fen: 600 })]);
     // A silent lot is not snapshotted as zero: it is unknown, so it is left out of the history.
-    await newLot('hub-silent');
+    // (Registered with a single opening period: a one-element list must not be taken for something else.)
+    await newLot('hub-silent', { openingHours: [{ days: [1, 2, 3, 4, 5, 6, 7], from: '06:00', to: '23:00' }] });
+    expect((await base.inject({ url: '/api/v1/parking/lots/hub-silent' })).json().openingHours).toEqual([{ days: [1, 2, 3, 4, 5, 6, 7], from: '06:00', to: '23:00' }]);
     expect(await parking.snapshot()).toBe(1);
   });
 

@@ -1,14 +1,14 @@
 import { AppError } from '../../errors.ts';
-import type { Actor } from '../access/actor.ts';
-import type { AccessService } from '../access/service.ts';
+import type { Actor } from './actor.ts';
+import type { AccessService } from './service.ts';
 
-/** Runs a parking action and records it in the audit trail: allowed, refused or failed, with who and what. */
+/** Runs an action that touches no dataset (parking, organisations) and records it in the audit trail: allowed, refused or failed, with who and what. */
 export type Audited = <T>(actor: Actor, action: string, detail: Record<string, unknown>, fn: () => Promise<T>) => Promise<T>;
 
 const DENIED = new Set(['FORBIDDEN', 'AUTH_REQUIRED', 'RESERVATION_NOT_FOUND', 'PASS_NOT_FOUND']);
 
-/** The audit wrapper of parking actions over the platform's audit trail (no entry, no action: AUDIT_UNAVAILABLE). */
-export function parkingAudit(access: AccessService): Audited {
+/** The audit wrapper of such actions over the platform's audit trail (no entry, no success: AUDIT_UNAVAILABLE). */
+export function auditedActions(access: AccessService): Audited {
   return async (actor, action, detail, fn) => {
     const facts = (result: 'allowed' | 'denied' | 'error', extra: Record<string, unknown> = {}) => ({
       at: new Date().toISOString(), actorKind: actor.kind, actorId: actor.id, orgCode: actor.orgCode, action, datasetCode: null, fields: null, filter: null,

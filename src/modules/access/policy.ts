@@ -20,6 +20,8 @@ export type Permission =
   | 'audit.read' // the whole trail
   | 'audit.read.org' // the trail about one's own organisation's data and people (target: the organisation)
   | 'audit.verify' // verify the chain, sign checkpoints
+  | 'orgs.manage' // register departments, districts' governments (platform admins)
+  | 'systems.manage' // register a connected system (target: its organisation)
   | 'parking.manage' // lots, sharing windows, credit scores and settlements (target: the transport department)
   | 'parking.book'; // reserve a place, buy an off-peak pass (drivers: any signed-in person)
 
@@ -77,6 +79,10 @@ export function allowed(actor: Actor, permission: Permission, org: string | null
       return r === 'platform_admin' || r === 'auditor';
     case 'audit.read.org':
       return r === 'platform_admin' || r === 'auditor' || (own && (r === 'org_admin' || r === 'data_steward'));
+    case 'orgs.manage':
+      return r === 'platform_admin';
+    case 'systems.manage':
+      return r === 'platform_admin' || (own && r === 'org_admin');
     case 'parking.manage':
       return r === 'platform_admin' || (own && (r === 'org_admin' || r === 'data_steward'));
     case 'parking.book':

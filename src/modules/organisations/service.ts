@@ -1,4 +1,6 @@
 import { fail } from '../../errors.ts';
+import type { Actor } from '../access/actor.ts';
+import { requireAccess } from '../access/policy.ts';
 import { CYCLE_SECONDS, UPDATE_CYCLES, type UpdateCycle } from '../catalogue/types.ts';
 import { DISTRICTS } from './districts.ts';
 import type { OrganisationRepository } from './repository.ts';
@@ -83,6 +85,26 @@ export class OrganisationService {
     const o = await this.repo.getOrganisation(code);
     if (!o) fail('ORGANISATION_NOT_FOUND', { code });
     return o;
+  }
+
+  /** Registers a department or district government (platform admins). */
+  async register(actor: Actor, o: { code: string; name: string; nameEn: string; kind: 'department' | 'district'; adcode: string | null }) {
+    requireAccess({ actor, permission: 'orgs.manage' });
+    if (o.kind === 'district' && !DISTRICTS.some((d) => d.adcode === o.adcode)) fail('VALIDATION_FAILED', { reason: `a district government needs one of Xiamen's adcodes (${DISTRICTS.map((d) => d.adcode).join(', ')})` });
+    if (await this.repo.getOrganisation(o.code)) fail('VALIDATION_FAILED', { reason: `organisation ${o.code} exists already` });
+    await this.createOrganisation(o);
+    return this.getOrganisation(o.code);
+  }
+
+  /** Registers a connected system (接入系统) of an organisation (platform admins, the organisation's admins). */
+  async registerSystem(actor: Actor, s: { code: string; orgCode: string; name: string; nameEn: string; cycle: string }) {
+    requireAccess({ actor, permission: 'systems.manage', orgs: [s.orgCode] });
+    if (!/^[A-Z][A-Z0-9]{1,15}(-[A-Z0-9]{1,20}){0,3}$/.test(s.code)) fail('VALIDATION_FAILED', { reason: 'a system code is upper-case letters and digits in parts joined by -, e.g. JTJ-PARK' });
+    if (await this.repo.getSystem(s.code)) fail('VALIDATION_FAILED', { reason: `system ${s.code} exists already` });
+    await this.createSystem(s);
+    const made = (await this.listSystems(s.orgCode)).find((x) => x.code === s.code);
+    if (!made) fail('SYSTEM_NOT_FOUND', { code: s.code });
+    return made;
   }
 
   async createOrganisation(o: { code: string; name: string; nameEn: string; kind: 'department' | 'district' | 'enterprise' | 'person'; adcode: string | null }) {

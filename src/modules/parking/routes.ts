@@ -4,7 +4,7 @@ import { AnyObject, authErrors as errors } from '../../http/schemas.ts';
 import type { CreditService } from './credit.ts';
 import type { PassService } from './passes.ts';
 import { BuyPassBody, CreditSyncBody, FeedQuery, GuidanceQuerySchema, HistoryQuery, HoldBody, LotParams, NewLotBody, NewShareWindowBody, OccupancyBody, PassParams, PlateEventBody, PlateParams, ReservationParams, ScoresBody, SettleBody, WindowQuery } from './schemas.ts';
-import type { Audited } from './audited.ts';
+import type { Audited } from '../access/audited.ts';
 import type { ParkingHub } from './hub.ts';
 import type { ParkingService } from './service.ts';
 

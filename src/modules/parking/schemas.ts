@@ -24,7 +24,8 @@ export const NewLotBody = Type.Object({
   capacity: Type.Object({ standard: Type.Optional(Count), ev: Type.Optional(Count), accessible: Type.Optional(Count), large: Type.Optional(Count) }, { additionalProperties: false }),
   reservablePercent: Type.Integer({ minimum: 0, maximum: 100, description: 'share of each space type bookable per time slice' }),
   tariff: Type.Array(Type.Object({ from: Clock, to: Clock, fenPerHour: Type.Integer({ minimum: 0, maximum: 1_000_000 }) }), { minItems: 1, maxItems: 48, description: 'time-of-day bands covering the whole day, integer fen per hour' }),
-  openingHours: Type.Optional(Type.Union([Type.Null(), Type.Array(Type.Object({ days: Type.Array(Type.Integer({ minimum: 1, maximum: 7 }), { minItems: 1, maxItems: 7 }), from: Clock, to: Clock }), { maxItems: 28 })])),
+  // The array first: with the validator's array coercion, a null branch tried first would unwrap a one-period list.
+  openingHours: Type.Optional(Type.Union([Type.Array(Type.Object({ days: Type.Array(Type.Integer({ minimum: 1, maximum: 7 }), { minItems: 1, maxItems: 7 }), from: Clock, to: Clock }), { maxItems: 28 }), Type.Null()])),
   systemCode: Type.String({ minLength: 1, maxLength: 64, description: "the lot's own connected system, the only one that may push its occupancy" }),
 });
 

@@ -7,7 +7,7 @@ import type { OrganisationService } from '../organisations/service.ts';
 import type { AccessService } from '../access/service.ts';
 import type { QueryService } from '../query/service.ts';
 import type { ParkingHub, SessionRecord } from './hub.ts';
-import { parkingAudit, type Audited } from './audited.ts';
+import { auditedActions, type Audited } from '../access/audited.ts';
 import { LiveBoard } from './live-board.ts';
 import { LotIndex, distanceM } from './lot-index.ts';
 import { OccupancyModel, toSeries, type Observation } from './occupancy-model.ts';
@@ -162,7 +162,7 @@ export class ParkingService {
     this.board = new LiveBoard(repo);
     if (!Number.isInteger(settings.snapshotMinutes) || 60 % settings.snapshotMinutes !== 0) throw new Error('the snapshot interval must divide the hour');
     ({ hub: this.hub, model: this.model, query: this.query } = deps);
-    this.audited = parkingAudit(deps.access);
+    this.audited = auditedActions(deps.access);
   }
 
   // ── Lots ────────────────────────────────────────────────────────────────────────────────────────────────
