@@ -63,19 +63,25 @@ export class LiveBoard {
     this.lotVersions.clear();
   }
 
-  /** Re-reads one lot from the Store after a write to it. */
-  async refresh(lotId: string): Promise<void> {
+  /**
+   * Re-reads one lot from the Store after a write to it: its occupied counts (after a push), its reservations
+   * (after a hold or a state change), or both.
+   */
+  async refresh(lotId: string, what: 'occupancy' | 'reservations' | 'both' = 'both'): Promise<void> {
     await this.ready();
-    const t = this.tickets.get(lotId) ?? { started: 0, applied: 0 };
+    const t = this.tickets.get(`${lotId}\u0000${what}`) ?? { started: 0, applied: 0 };
     const mine = ++this.ticket;
     t.started = mine;
-    this.tickets.set(lotId, t);
+    this.tickets.set(`${lotId}\u0000${what}`, t);
     const now = new Date().toISOString();
-    const [occ, res] = await Promise.all([this.repo.occupancy([lotId]), this.repo.activeReservations([lotId], now)]);
+    const [occ, res] = await Promise.all([
+      what === 'reservations' ? null : this.repo.occupancy([lotId]),
+      what === 'occupancy' ? null : this.repo.activeReservations([lotId], now),
+    ]);
     if (mine < t.applied) return; // a read that started later has already been applied
     t.applied = mine;
-    this.occ.set(lotId, occ.map((r) => ({ space_type: r.space_type, occupied: Number(r.occupied), last_event_at: r.last_event_at })));
-    this.res.set(lotId, res);
+    if (occ) this.occ.set(lotId, occ.map((r) => ({ space_type: r.space_type, occupied: Number(r.occupied), last_event_at: r.last_event_at })));
+    if (res) this.res.set(lotId, res);
     this.version++;
     this.lotVersions.set(lotId, (this.lotVersions.get(lotId) ?? 0) + 1);
   }

@@ -145,6 +145,7 @@ export class ParkingService {
   /** Recent feed bodies by filter, version and minute (most recently used last). */
   private readonly bodies = new Map<string, { body: string; etag: string }>();
   private readonly bootId = randomBytes(4).toString('hex');
+  private readonly touched = new Map<string, number>();
   private learnCursor: string | null = null;
   private learning: Promise<number> | null = null;
   private readonly hub: ParkingHub;
@@ -248,8 +249,12 @@ export class ParkingService {
     if (counts.size === 0 && deltas.size === 0) fail('VALIDATION_FAILED', { reason: 'send counts or events' });
     const at = new Date(latest).toISOString();
     await this.repo.applyOccupancy(lot.id, counts, deltas, at);
-    await this.board.refresh(lot.id);
-    await this.orgs.touchSystem(lot.system_code, new Date(nowMs).toISOString());
+    await this.board.refresh(lot.id, 'occupancy');
+    // The system's last push time (its connection status) moves at most every 10 s, not on every push.
+    if (nowMs - (this.touched.get(lot.system_code) ?? 0) > 10_000) {
+      this.touched.set(lot.system_code, nowMs);
+      await this.orgs.touchSystem(lot.system_code, new Date(nowMs).toISOString());
+    }
     return this.lot(lot.id);
   }
 
@@ -377,7 +382,7 @@ export class ParkingService {
       });
     }
     this.publishSession(row);
-    await this.board.refresh(lot.id);
+    await this.board.refresh(lot.id, 'reservations');
     return this.reservationView(row);
   }
 
@@ -450,7 +455,7 @@ export class ParkingService {
       if (await this.repo.transition(r.id, ['confirmed'], 'no_show', at, { startsBefore: cutoff, release: this.allSlices(r), driver: r.driver })) {
         noShows++;
         this.publishSession({ ...r, status: 'no_show', updated_at: at });
-        await this.board.refresh(r.lot_id);
+        await this.board.refresh(r.lot_id, 'reservations');
       }
     }
     return { expired, noShows };
@@ -670,7 +675,7 @@ export class ParkingService {
     const r = await this.repo.reservation(id);
     if (r) {
       this.publishSession(r);
-      await this.board.refresh(r.lot_id);
+      await this.board.refresh(r.lot_id, 'reservations');
     }
     return this.reservation(actor, id);
   }
@@ -702,8 +707,9 @@ export class ParkingService {
 
   // ── Internals ───────────────────────────────────────────────────────────────────────────────────────────
 
+  /** A lot from the in-memory index (lots do not change once registered), else from the Store. */
   private async requireLot(id: string): Promise<LotRow> {
-    const lot = await this.repo.lot(id);
+    const lot = (await this.lotIndex()).get(id) ?? (await this.repo.lot(id));
     if (!lot) fail('LOT_NOT_FOUND', { id });
     return lot;
   }
@@ -731,7 +737,7 @@ export class ParkingService {
       if (await this.repo.transition(r.id, ['held'], 'expired', now, { holdBefore: now, release: this.allSlices(r), driver: r.driver })) {
         n++;
         this.publishSession({ ...r, status: 'expired', updated_at: now });
-        await this.board.refresh(r.lot_id);
+        await this.board.refresh(r.lot_id, 'reservations');
       }
     }
     return n;
@@ -764,7 +770,7 @@ export class ParkingService {
     if (r.status === 'held' && r.hold_expires_at <= now) {
       if (await this.repo.transition(r.id, ['held'], 'expired', now, { holdBefore: now, release: this.allSlices(r), driver: r.driver })) {
         this.publishSession({ ...r, status: 'expired', updated_at: now });
-        await this.board.refresh(r.lot_id);
+        await this.board.refresh(r.lot_id, 'reservations');
       }
       r = (await this.repo.reservation(id)) ?? r;
     }
