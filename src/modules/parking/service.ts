@@ -144,7 +144,6 @@ export class ParkingService {
   private readonly features = new Map<string, { key: string; json: string }>();
   /** Recent feed bodies by filter, version and minute (most recently used last). */
   private readonly bodies = new Map<string, { body: string; etag: string }>();
-  private readonly bootId = randomBytes(4).toString('hex');
   private readonly touched = new Map<string, number>();
   private learnCursor: string | null = null;
   private learning: Promise<number> | null = null;
@@ -261,37 +260,37 @@ export class ParkingService {
   /**
    * The open real-time feed (停车场实时泊位): lots as a GeoJSON FeatureCollection with total, free, state and update
    * time, filtered by district, bounding box or distance (nearest first, with the distance). Served from memory:
-   * each lot's feature is serialised once per change of the lot and minute, each body once per filter, change
-   * and minute. The ETag names exactly that (server start, board version, minute, filter), so an unchanged feed
-   * answers If-None-Match with 304 without building anything; `body` is null then.
+   * each lot's feature is serialised once per change of the lot and minute, each body (and its content hash, the
+   * ETag) once per filter, change and minute; a matching If-None-Match gets `body` null (a 304).
    */
   async feed(f: FeedFilter, ifNoneMatch?: string): Promise<{ body: string | null; etag: string }> {
     const q = this.feedFilter(f);
     await this.board.ready();
     const index = await this.lotIndex();
     const minute = Math.floor(Date.now() / 60_000) * 60_000;
-    const filterKey = JSON.stringify(q);
-    const etag = `"${this.bootId}-${this.board.version.toString(36)}-${(minute / 60_000).toString(36)}-${createHash('sha256').update(filterKey).digest('base64url').slice(0, 12)}"`;
-    if (ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim() === '*' || t.trim().replace(/^W\//, '') === etag)) return { body: null, etag };
-    const cached = this.bodies.get(etag);
-    if (cached) {
-      this.bodies.delete(etag);
-      this.bodies.set(etag, cached);
-      return cached;
+    const key = `${JSON.stringify(q)}|${this.board.version}|${minute}`;
+    let out = this.bodies.get(key);
+    if (out) {
+      this.bodies.delete(key);
+      this.bodies.set(key, out);
+    } else {
+      let lots: { lot: LotRow; d: number | null }[];
+      if (q.near) lots = index.near(q.near.lon, q.near.lat, q.near.radius);
+      else lots = index.all().map((lot) => ({ lot, d: null }));
+      const parts: string[] = [];
+      for (const { lot, d } of lots) {
+        if (q.district && lot.district !== q.district) continue;
+        if (q.box && !(lot.lon_e6 >= q.box.minLon && lot.lon_e6 <= q.box.maxLon && lot.lat_e6 >= q.box.minLat && lot.lat_e6 <= q.box.maxLat)) continue;
+        const json = this.featureJson(lot, minute);
+        parts.push(d === null ? json : `${json.slice(0, -2)},"distance":${Math.round(d)}}}`);
+      }
+      const body = `{"type":"FeatureCollection","features":[${parts.join(',')}]}`;
+      // The ETag is the content's: a minute without changes keeps it, so clients keep getting 304s.
+      out = { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
+      this.bodies.set(key, out);
+      while (this.bodies.size > 64) this.bodies.delete(this.bodies.keys().next().value as string);
     }
-    let lots: { lot: LotRow; d: number | null }[];
-    if (q.near) lots = index.near(q.near.lon, q.near.lat, q.near.radius);
-    else lots = index.all().map((lot) => ({ lot, d: null }));
-    const parts: string[] = [];
-    for (const { lot, d } of lots) {
-      if (q.district && lot.district !== q.district) continue;
-      if (q.box && !(lot.lon_e6 >= q.box.minLon && lot.lon_e6 <= q.box.maxLon && lot.lat_e6 >= q.box.minLat && lot.lat_e6 <= q.box.maxLat)) continue;
-      const json = this.featureJson(lot, minute);
-      parts.push(d === null ? json : `${json.slice(0, -2)},"distance":${Math.round(d)}}}`);
-    }
-    const out = { body: `{"type":"FeatureCollection","features":[${parts.join(',')}]}`, etag };
-    this.bodies.set(etag, out);
-    while (this.bodies.size > 64) this.bodies.delete(this.bodies.keys().next().value as string);
+    if (ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim() === '*' || t.trim().replace(/^W\//, '') === out.etag)) return { body: null, etag: out.etag };
     return out;
   }
 
