@@ -98,13 +98,14 @@ export class DuckDbLake implements Lake {
   ) {}
 
   /**
-   * Opens (or creates) the lake file under dataDir. `sortIndexRebuild`: whether a sort index is rebuilt by itself
-   * once rows written since its build pass max(minRows, share × its rows) or any were updated or deleted
-   * (default: yes, 100 000 rows, 2 %); otherwise only when sortIndexes() is called.
+   * Opens (or creates) the lake file under dataDir. `sortIndexes`: whether a sort index is rebuilt by itself once
+   * rows written since its build pass max(minRebuildRows, rebuildShare × its rows) or any were updated or deleted
+   * (default: yes, 100 000 rows, 2 %; otherwise only when sortIndexes() is called), and the rows per part of a
+   * sorted copy (default 4 194 304).
    */
   static async open(opts: {
     dataDir: string; memoryLimit: string; threads: number | null; file?: string;
-    sortIndexRebuild?: { auto: boolean; minRows?: number; share?: number };
+    sortIndexes?: { autoRebuild?: boolean; minRebuildRows?: number; rebuildShare?: number; partRows?: number };
   }): Promise<DuckDbLake> {
     mkdirSync(opts.dataDir, { recursive: true });
     const file = opts.file ?? join(opts.dataDir, 'lake.duckdb');
@@ -146,8 +147,10 @@ export class DuckDbLake implements Lake {
     const stored = (await writer.runAndReadAll("SELECT value FROM _meta WHERE key = 'bucket_probe'")).getRows()[0]?.[0];
     const readers: DuckDBConnection[] = [];
     for (let i = 0; i < 4; i++) readers.push(await instance.connect());
-    const rebuild = opts.sortIndexRebuild ?? { auto: true };
-    const indexes = new DuckDbSortIndexes(instance, { autoRebuild: rebuild.auto, minRebuildRows: rebuild.minRows ?? 100_000, rebuildShare: rebuild.share ?? 0.02 });
+    const si = opts.sortIndexes ?? {};
+    const indexes = new DuckDbSortIndexes(instance, {
+      autoRebuild: si.autoRebuild ?? true, minRebuildRows: si.minRebuildRows ?? 100_000, rebuildShare: si.rebuildShare ?? 0.02, partRows: si.partRows ?? 4_194_304,
+    });
     await indexes.load(writer);
     const lake = new DuckDbLake(instance, writer, new ConnectionPool(readers), file, tmpDir, indexes);
     lake.rebucket = stored !== undefined && stored !== probe;

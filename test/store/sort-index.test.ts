@@ -83,7 +83,7 @@ describe('sort indexes', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'xmcity-sortidx-'));
     mkdirSync(join(dir, 'tmp', 'spool'), { recursive: true });
-    lake = await DuckDbLake.open({ dataDir: dir, memoryLimit: '1GB', threads: 2, sortIndexRebuild: { auto: false } });
+    lake = await DuckDbLake.open({ dataDir: dir, memoryLimit: '1GB', threads: 2, sortIndexes: { autoRebuild: false, partRows: 6_000 } });
     await lake.ensureTable(written);
     await ingest('append', Array.from({ length: 40_000 }, (_, i) => row(i + 1)));
     const states = await lake.sortIndexes(spec, { wait: true });
