@@ -88,6 +88,12 @@ export class OccupancyModel {
   private observations = 0;
   /** Decay time of a deviation from the profile, in minutes. */
   tau = 60;
+  /**
+   * Day kind and bin per minute, memoised: guidance asks the same two instants for every lot it ranks. Forgotten
+   * every ten minutes, so a change of the work calendar (a new holiday) is picked up.
+   */
+  private readonly bins = new Map<number, { kind: 0 | 1; bin: number }>();
+  private binsSince = Date.now();
 
   constructor(private readonly isWorkingDay: IsWorkingDay) {}
 
@@ -100,7 +106,7 @@ export class OccupancyModel {
   add(o: Observation): void {
     if (!(o.capacity > 0)) return;
     const y = Math.min(1, Math.max(0, o.occupied / o.capacity));
-    const { kind, bin } = dayBin(o.at, this.isWorkingDay);
+    const { kind, bin } = this.binOf(o.at);
     const key = `${o.lotId}\u0000${o.spaceType}`;
     let p = this.lots.get(key);
     if (!p) this.lots.set(key, (p = new Profile()));
@@ -111,9 +117,23 @@ export class OccupancyModel {
     this.observations++;
   }
 
+  private binOf(ms: number): { kind: 0 | 1; bin: number } {
+    const minute = Math.floor(ms / 60_000);
+    let b = this.bins.get(minute);
+    if (!b) {
+      if (this.bins.size > 20_000 || Date.now() - this.binsSince > 600_000) {
+        this.bins.clear();
+        this.binsSince = Date.now();
+      }
+      b = dayBin(ms, this.isWorkingDay);
+      this.bins.set(minute, b);
+    }
+    return b;
+  }
+
   /** The seasonal profile at an instant: the lot's own where it has support, else the city's; null when nothing is known. */
   profile(lotId: string, spaceType: SpaceType, ms: number): { mean: number; sd: number; n: number } | null {
-    const { kind, bin } = dayBin(ms, this.isWorkingDay);
+    const { kind, bin } = this.binOf(ms);
     const own = this.lots.get(`${lotId}\u0000${spaceType}`)?.get(kind, bin);
     if (own && own.n >= MIN_SUPPORT) return own;
     const city = this.city.get(spaceType)?.get(kind, bin) ?? this.city.get('standard')?.get(kind, bin);
