@@ -7,7 +7,7 @@ export interface OccupancyRow {
   last_event_at: string;
 }
 
-/** A reservation that may keep a place free: held or confirmed, not yet over. */
+/** A reservation not yet over: held, confirmed (keeping a place free) or checked in (its car counted as occupied). */
 export interface ActiveReservation {
   space_type: string;
   starts_at: string;
@@ -100,6 +100,11 @@ export class LiveBoard {
   /** A lot's occupied counts. */
   occupancy(lotId: string): OccupancyRow[] {
     return this.occ.get(lotId) ?? [];
+  }
+
+  /** Whether a lot may have places booked in some slice ahead (any reservation not yet over). */
+  hasBookings(lotId: string): boolean {
+    return (this.res.get(lotId)?.length ?? 0) > 0;
   }
 
   /** Places kept free by reservations at an instant, per space type (checked-in cars are counted as occupied). */

@@ -208,12 +208,12 @@ export class ParkingRepository {
       .execute();
   }
 
-  /** Held and confirmed reservations not yet over, of some lots (all when ids is null). */
+  /** Held, confirmed and checked-in reservations not yet over, of some lots (all when ids is null). */
   activeReservations(ids: string[] | null, now: string) {
     let q = this.store.db
       .selectFrom('parking_reservations')
       .select(['lot_id', 'space_type', 'starts_at', 'ends_at', 'status', 'hold_expires_at'])
-      .where('status', 'in', ['held', 'confirmed'])
+      .where('status', 'in', ['held', 'confirmed', 'checked_in'])
       .where('ends_at', '>', now);
     if (ids) {
       if (ids.length === 0) return Promise.resolve([]);

@@ -595,7 +595,8 @@ export class ParkingService {
     const ids = candidates.map((c) => c.lot.id);
     const sliceMs = this.slices.minutes * 60_000;
     const windowSlices = this.slices.starts(Math.floor(at / sliceMs) * sliceMs, endMs);
-    const booked = await this.repo.bookedBySlice(ids, spaceType, windowSlices);
+    // Only lots with a reservation not yet over can have places booked ahead: the others need no query.
+    const booked = await this.repo.bookedBySlice(ids.filter((id) => this.board.hasBookings(id)), spaceType, windowSlices);
     const results = candidates.map(({ lot, d }) => {
       const occ = this.board.occupancy(lot.id);
       const live = this.live(lot, occ, this.board.activeAt(lot.id, nowMs), nowMs);
