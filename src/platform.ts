@@ -94,7 +94,7 @@ export async function openPlatform(config: Config, opts: { storeSchema?: string;
   }, { hub: parkingHub, model: new OccupancyModel((day) => sharing.calendar.isWorkingDay(day)), query, access });
   parking.startBackground(log);
   parkingHub.start(10);
-  const parkingPasses = new PassService(store, orgs, sharing.calendar);
+  const parkingPasses = new PassService(store, orgs, sharing.calendar, undefined, parkingHub);
   const parkingCredit = new CreditService(store, orgs, { minScore: config.parkingCreditMinScore, arrearsLimitFen: config.parkingCreditArrearsLimitFen }, { hub: parkingHub, query });
   const ckan = new CkanService(catalogue, orgs, query, sandbox, { maxPageSize: config.maxPageSize, siteTitle: '厦门市公共数据开放平台 Xiamen Open Data' });
   for (const d of await catalogue.all()) await lake.ensureTable(d);

@@ -217,6 +217,12 @@ describe.each(STORE_BACKENDS)('parking on the hub on $name', ({ databaseUrl }) =
     const inRes = await lotSystem.inject({ method: 'POST', url: '/api/v1/parking/lots/credit-lot/credit-check-in', payload: { plate: '闽D10001' } });
     expect(inRes.statusCode, inRes.body).toBe(201);
     expect((await lotSystem.inject({ method: 'POST', url: '/api/v1/parking/lots/credit-lot/credit-check-in', payload: { plate: '闽D10002' } })).json().error.code).toBe('CREDIT_REFUSED');
+    // The pay-later session is a record of the hub's sessions dataset too.
+    expect((await lotSystem.inject({ method: 'POST', url: '/api/v1/parking/lots/credit-lot/credit-check-out', payload: { plate: '闽D10001' } })).statusCode).toBe(200);
+    await base.platform.parkingHub.flush();
+    const ds = (await base.inject({ url: '/api/v1/parking/datasets' })).json();
+    const sessions = (await steward.inject({ url: `/api/v1/datasets/${ds.sessions}/records?filter=${encodeURIComponent('kind = "credit"')}` })).json();
+    expect(sessions.items).toEqual([expect.objectContaining({ session_id: inRes.json().sessionId, plate: '闽D10001', lot_id: 'credit-lot', status: 'completed', amount_fen: expect.any(Number) })]);
     const trail = await base.platform.store.db.selectFrom('audit_entries').select(['action', 'result']).where('action', 'in', ['parking.credit.check-in', 'parking.credit.sync']).execute();
     expect(trail.filter((x) => x.action === 'parking.credit.check-in').map((x) => x.result).sort()).toEqual(['allowed', 'error']);
     expect(trail.filter((x) => x.action === 'parking.credit.sync' && x.result === 'allowed')).toHaveLength(1);

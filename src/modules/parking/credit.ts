@@ -128,6 +128,7 @@ export class CreditService {
     if (open) fail('PARKING_SESSION_STATE', { plate, reason: 'is already parked on credit', lot: lot.id });
     const id = `cs-${randomBytes(6).toString('hex')}`;
     await this.store.db.insertInto('parking_credit_sessions').values({ id, lot_id: lot.id, plate, entered_at: iso, exited_at: null, charge_fen: null }).execute();
+    this.source?.hub.session({ session_id: id, kind: 'credit', lot_id: lot.id, space_type: null, plate, starts_at: iso, ends_at: null, status: 'parked', amount_fen: 0 });
     return { sessionId: id, plate, lotId: lot.id, enteredAt: iso, score };
   }
 
@@ -162,6 +163,7 @@ export class CreditService {
     });
     if (!done) fail('PARKING_SESSION_STATE', { plate, reason: 'has no open credit session', lot: lot.id });
     const a = await this.accountRow(plate);
+    this.source?.hub.session({ session_id: open.id, kind: 'credit', lot_id: lotId, space_type: null, plate, starts_at: open.entered_at, ends_at: iso, status: 'completed', amount_fen: charge });
     return { sessionId: open.id, plate, enteredAt: open.entered_at, exitedAt: iso, chargeFen: charge, balanceFen: safeFen(a.balance_fen), state: a.state as CreditState };
   }
 

@@ -5,6 +5,7 @@ import type { Actor } from '../access/actor.ts';
 import { allowed, requireAccess } from '../access/policy.ts';
 import type { OrganisationService } from '../organisations/service.ts';
 import type { WorkCalendar } from '../sharing/calendar.ts';
+import type { ParkingHub } from './hub.ts';
 import { eventTime, holderKey, requireLotSystem } from './lot-system.ts';
 import type { LotRow } from './repository.ts';
 import { PARKING_ORG } from './service.ts';
@@ -49,6 +50,7 @@ export class PassService {
     private readonly orgs: OrganisationService,
     private readonly calendar: WorkCalendar,
     private readonly settings: PassSettings = DEFAULT_PASS_SETTINGS,
+    private readonly hub: ParkingHub | null = null,
   ) {}
 
   /** Declares a sharing window of a shared lot (platform admins, the transport department's stewards). */
@@ -135,6 +137,7 @@ export class PassService {
     if (await this.openVisit(p.id)) fail('PARKING_SESSION_STATE', { plate, reason: 'is already in', lot: lot.id });
     const visit = { id: `visit-${randomBytes(6).toString('hex')}`, pass_id: p.id, entered_at: iso, window_ends_at: new Date(span.endMs).toISOString(), exited_at: null, overstay_fen: 0 };
     await this.store.db.insertInto('parking_pass_visits').values(visit).execute();
+    this.hub?.session({ session_id: visit.id, kind: 'pass', lot_id: lot.id, space_type: null, plate: input.plate.trim(), starts_at: iso, ends_at: null, status: 'parked', amount_fen: 0 });
     return { passId: p.id, visitId: visit.id, enteredAt: iso, windowEndsAt: visit.window_ends_at };
   }
 
@@ -166,6 +169,7 @@ export class PassService {
       await this.store.db.updateTable('parking_passes').set({ state: 'suspended', updated_at: new Date().toISOString() }).where('id', '=', open.pass_id).execute();
     }
     const p = await this.store.db.selectFrom('parking_passes').select('state').where('id', '=', open.pass_id).executeTakeFirstOrThrow();
+    this.hub?.session({ session_id: open.id, kind: 'pass', lot_id: lot.id, space_type: null, plate, starts_at: open.entered_at, ends_at: iso, status: overstayFen > 0 ? 'overstayed' : 'completed', amount_fen: overstayFen });
     return { passId: open.pass_id, visitId: open.id, exitedAt: iso, overstayMinutes: Math.floor(overMs / 60_000), overstayHours: startedHours, overstayFen, overstaysIn30Days: overstays, passState: p.state as PassState };
   }
 
