@@ -33,9 +33,10 @@ export function iri(name: string): string {
   return p && !name.startsWith('http') ? p + name.slice(i + 1) : name;
 }
 
-/** A small graph builder: add statements about subjects, then serialise. */
+/** A small graph builder: add statements about subjects, then serialise. An RDF graph is a set: a statement made twice (a publisher shared by several datasets) is kept once. */
 export class Graph {
   readonly triples: Triple[] = [];
+  private readonly seen = new Set<string>();
   private blanks = 0;
 
   node(value: string): Term {
@@ -49,7 +50,11 @@ export class Graph {
   /** Adds s p o; a string object is a plain literal, undefined/null/'' adds nothing. */
   add(s: Term, p: string, o: Term | string | null | undefined): void {
     if (o === null || o === undefined || o === '') return;
-    this.triples.push({ s, p: iri(p), o: typeof o === 'string' ? { kind: 'literal', value: o } : o });
+    const t: Triple = { s, p: iri(p), o: typeof o === 'string' ? { kind: 'literal', value: o } : o };
+    const key = JSON.stringify([t.s.kind, t.s.value, t.p, t.o]);
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.triples.push(t);
   }
 
   /** Adds a literal with a language tag. */
