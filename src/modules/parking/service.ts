@@ -594,7 +594,10 @@ export class ParkingService {
       .slice(0, 200);
     const ids = candidates.map((c) => c.lot.id);
     const sliceMs = this.slices.minutes * 60_000;
-    const windowSlices = this.slices.starts(Math.floor(at / sliceMs) * sliceMs, endMs);
+    // The window as a reservation would book it (rounded out to slices), so the price shown is the price quoted.
+    const windowStart = Math.floor(at / sliceMs) * sliceMs;
+    const windowEnd = this.slices.ceil(endMs);
+    const windowSlices = this.slices.starts(windowStart, windowEnd);
     // Only lots with a reservation not yet over can have places booked ahead: the others need no query.
     const booked = await this.repo.bookedBySlice(ids.filter((id) => this.board.hasBookings(id)), spaceType, windowSlices);
     const results = candidates.map(({ lot, d }) => {
@@ -610,7 +613,7 @@ export class ParkingService {
       const reservable = reservableLimit(lot, spaceType) - (b?.max ?? 0) > 0;
       const walkM = Math.round(d * WALK_DETOUR);
       const walkMinutes = Math.max(1, Math.round(walkM / WALK_M_PER_MIN));
-      const priceFen = this.parsedOf(lot).tariff.priceFen(at, endMs);
+      const priceFen = this.parsedOf(lot).tariff.priceFen(windowStart, windowEnd);
       const search = (1 - (reservable ? Math.max(pFree, 0.99) : pFree)) * SEARCH_MINUTES;
       const score = walkMinutes + (priceFen / 100) * MINUTES_PER_YUAN + search;
       return {
