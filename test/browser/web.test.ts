@@ -453,10 +453,11 @@ describe.skipIf(!hasChromium)('web shell in Chromium against the real server', (
     await page.waitForURL((u) => u.pathname === '/tokens');
     // Only the organisation's own systems are listed.
     await page.locator('[data-testid=token-issue-JTJ-PARK]').waitFor();
-    expect(await page.locator('[data-testid^=token-issue-]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')))).toEqual([
-      'token-issue-JTJ-BUS',
-      'token-issue-JTJ-PARK',
-    ]);
+    const jtjSystems = (await api<{ items: { code: string; orgCode: string }[] }>('/systems?org=JTJ', 'jtj.admin')).items.map((x) => x.code);
+    expect(jtjSystems).toEqual(expect.arrayContaining(['JTJ-BUS', 'JTJ-PARK']));
+    expect((await page.locator('[data-testid^=token-issue-]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')))).sort()).toEqual(
+      jtjSystems.map((c) => `token-issue-${c}`).sort(),
+    );
     await page.locator('[data-testid=token-issue-JTJ-PARK]').click();
     const form = page.locator('[data-testid=token-form]');
     await form.locator('input[data-testid=token-form-name]').fill('停车平台读取（浏览器测试）');
