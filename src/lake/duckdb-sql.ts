@@ -159,7 +159,11 @@ export function keysetSql(keys: SortKey[], values: Literal[], fields: Map<string
     const c = keyCol(keys[i].field, ridCol);
     if (v === null) continue; // nothing sorts after NULL in the same key (NULLS LAST)
     const p = keyCast(keys[i].field, fields, params.add(v));
-    parts.push(`(${c} ${keys[i].desc ? '<' : '>'} ${p} OR ${c} IS NULL)`);
+    // A column that can hold no NULL (the row id, a required field) gets a plain range, which the engine pushes
+    // into the scan: "> v OR IS NULL" would make it read every row before the cursor.
+    const f = fields.get(keys[i].field);
+    const nullable = keys[i].field !== '_rid' && !(f?.required || f?.primaryKey);
+    parts.push(nullable ? `(${c} ${keys[i].desc ? '<' : '>'} ${p} OR ${c} IS NULL)` : `${c} ${keys[i].desc ? '<' : '>'} ${p}`);
     ors.push(`(${parts.join(' AND ')})`);
   }
   return ors.length ? `(${ors.join(' OR ')})` : 'false';
