@@ -2,7 +2,7 @@
  * Smart parking benchmark (issue 5), over the real HTTP server on the embedded default (SQLite + DuckDB):
  *  1. A server child process (this file with --server-child) on a temp data directory, rate limits off
  *     (XMCITY_TOKEN_RPM=0, XMCITY_ANON_RPM=0); it registers the operator systems and 1,000 driver accounts, and
- *     adds two bench-only routes: a bare Fastify route answering a pre-serialised body of a given size, and an
+ *     adds two bench-only routes: a bare Fastify route answering a captured copy of a feed body as it is, and an
  *     overbooking count read from its Store.
  *  2. The simulator creates 10,000 lots through the API, pushes --history-days of 15-minute occupancy history, and
  *     one live count per lot with each lot system's own token.
@@ -75,14 +75,15 @@ async function serverChild(dir: string, databaseUrl: string | null, schema: stri
   for (let i = 0; i < DRIVERS; i++) {
     await p.identity.createUser(op, { username: `bench.driver${i}`, displayName: `driver ${i}`, orgCode: 'JTJ', role: 'analyst', password: PASSWORD });
   }
-  // The bare route: a pre-serialised body of the asked size, as cheap as Fastify gets.
-  const bodies = new Map<number, string>();
+  // The bare route: the very bytes of a feed answer, captured once and then sent as they are — as cheap as Fastify
+  // gets, and the same body (same size, same UTF-8) for the client to read.
+  const bodies = new Map<string, Buffer>();
   app.get('/bench/bare', { schema: { hide: true } }, async (req, reply) => {
-    const n = Number((req.query as { bytes?: string }).bytes ?? 1000);
-    let b = bodies.get(n);
+    const of = String((req.query as { of?: string }).of ?? '');
+    let b = bodies.get(of);
     if (!b) {
-      b = `{"pad":"${'x'.repeat(Math.max(0, n - 10))}"}`;
-      bodies.set(n, b);
+      b = (await app.inject({ url: `/api/v1/parking/lots.geojson${of}` })).rawPayload;
+      bodies.set(of, b);
     }
     return reply.type('application/geo+json; charset=utf-8').header('etag', '"bare"').send(b);
   });
@@ -185,8 +186,9 @@ async function feedBench(base: string, figures: Figures) {
     const bytes = Buffer.byteLength(first.body);
     const lots = (JSON.parse(first.body) as { features: unknown[] }).features.length;
     const etag = String(first.headers.etag);
-    const bare = await call(base, 'GET', `/bench/bare?bytes=${bytes}`);
-    if (Buffer.byteLength(bare.body) !== bytes) throw new Error('bare body size differs');
+    const bareUrl = `/bench/bare?of=${encodeURIComponent(q)}`;
+    const bare = await call(base, 'GET', bareUrl);
+    if (bare.body !== first.body) throw new Error('the bare route does not answer the feed body');
     figures[`feed.${name}.bytes`] = bytes;
     figures[`feed.${name}.lots`] = lots;
     for (const c of CONCURRENCY) {
@@ -195,7 +197,7 @@ async function feedBench(base: string, figures: Figures) {
         return r.ms;
       };
       const feed = await load(c, CELL_SECONDS, async () => ok(await call(base, 'GET', `/api/v1/parking/lots.geojson${q}`), 200));
-      const bareR = await load(c, CELL_SECONDS, async () => ok(await call(base, 'GET', `/bench/bare?bytes=${bytes}`), 200));
+      const bareR = await load(c, CELL_SECONDS, async () => ok(await call(base, 'GET', bareUrl), 200));
       const nm = await load(c, Math.max(1, CELL_SECONDS / 2), async () => ok(await call(base, 'GET', `/api/v1/parking/lots.geojson${q}`, { 'if-none-match': etag }), 304));
       const k = `feed.${name}.c${c}`;
       Object.assign(figures, {
