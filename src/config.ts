@@ -60,6 +60,8 @@ export interface Config {
   parkingMaxActivePerDriver: number;
   /** The parking platform's connected system (智慧停车平台), which publishes its datasets to the hub. */
   parkingSystemCode: string;
+  /** Beijing time (HH:MM) of the daily automatic settlement of pay-later charges; 'off' for none. */
+  parkingSettleAt: string;
   /** Lowest city credit score (信用分) that allows pay-later parking (信用停车). */
   parkingCreditMinScore: number;
   /** Arrears in integer fen above which a driver's pay-later parking is suspended until settled. */
@@ -102,6 +104,13 @@ function powerOfTwo(src: Source, key: string, fallback: number): number {
   const n = int(src, key, fallback, 1024, 2 ** 20);
   if ((n & (n - 1)) !== 0) throw new ConfigError(`${key}=${n} must be a power of two (e.g. 16384, 32768)`);
   return n;
+}
+
+function pattern(src: Source, key: string, re: RegExp, fallback: string, what: string): string {
+  const raw = src[key];
+  if (raw === undefined || raw === '') return fallback;
+  if (!re.test(raw)) throw new ConfigError(`${key}=${JSON.stringify(raw)} must be ${what}`);
+  return raw;
 }
 
 function oneOf<T extends string>(src: Source, key: string, allowed: readonly T[], fallback: T): T {
@@ -169,6 +178,7 @@ export function loadConfig(opts: { env?: Source; cwd?: string } = {}): Config {
     parkingSnapshotMinutes: Number(oneOf(src, 'XMCITY_PARKING_SNAPSHOT_MINUTES', ['1', '5', '10', '15', '30', '60'] as const, '15')),
     parkingMaxActivePerDriver: int(src, 'XMCITY_PARKING_MAX_ACTIVE_PER_DRIVER', 3, 1, 1000),
     parkingSystemCode: str(src, 'XMCITY_PARKING_SYSTEM', 'JTJ-PARK'),
+    parkingSettleAt: pattern(src, 'XMCITY_PARKING_SETTLE_AT', /^(off|([01][0-9]|2[0-3]):[0-5][0-9])$/, '02:00', 'HH:MM (Beijing time) or off'),
     parkingCreditMinScore: int(src, 'XMCITY_PARKING_CREDIT_MIN_SCORE', 650, 0, 1000),
     parkingCreditArrearsLimitFen: int(src, 'XMCITY_PARKING_CREDIT_ARREARS_LIMIT_FEN', 20_000, 0, 100_000_000),
   };
@@ -179,7 +189,7 @@ const KNOWN_KEYS = [
   'XMCITY_MAX_LINE_BYTES', 'XMCITY_LAKE_MEMORY', 'XMCITY_LAKE_THREADS', 'XMCITY_MAX_PAGE', 'XMCITY_MAX_OFFSET', 'XMCITY_WEB_DIR',
   'XMCITY_PASSWORD_COST', 'XMCITY_SECURE_COOKIES', 'XMCITY_AUDIT_CHECKPOINT_MINUTES', 'XMCITY_ANON_RPM', 'XMCITY_TOKEN_RPM',
   'XMCITY_SQL_TIMEOUT_MS', 'XMCITY_SQL_MAX_ROWS',
-  'XMCITY_PARKING_SNAPSHOT_MINUTES', 'XMCITY_PARKING_MAX_ACTIVE_PER_DRIVER', 'XMCITY_PARKING_SYSTEM',
+  'XMCITY_PARKING_SETTLE_AT', 'XMCITY_PARKING_SNAPSHOT_MINUTES', 'XMCITY_PARKING_MAX_ACTIVE_PER_DRIVER', 'XMCITY_PARKING_SYSTEM',
   'XMCITY_PARKING_SLICE_MINUTES', 'XMCITY_PARKING_HOLD_MINUTES', 'XMCITY_PARKING_SILENT_MINUTES', 'XMCITY_PARKING_NO_SHOW_MINUTES',
   'XMCITY_PARKING_CREDIT_MIN_SCORE', 'XMCITY_PARKING_CREDIT_ARREARS_LIMIT_FEN',
 ];

@@ -96,6 +96,16 @@ export async function openPlatform(config: Config, opts: { storeSchema?: string;
   parkingHub.start(10);
   const parkingPasses = new PassService(store, orgs, sharing.calendar, undefined, parkingHub);
   const parkingCredit = new CreditService(store, orgs, { minScore: config.parkingCreditMinScore, arrearsLimitFen: config.parkingCreditArrearsLimitFen }, { hub: parkingHub, query });
+  if (config.parkingSettleAt !== 'off') {
+    // The daily settlement is the platform's own action: recorded in the audit trail like an operator's run.
+    parkingCredit.startSchedule(config.parkingSettleAt, (r) => {
+      void access.record({
+        at: new Date().toISOString(), actorKind: 'platform', actorId: 'platform:parking-settlement', orgCode: null, action: 'parking.credit.settle', datasetCode: null,
+        fields: null, filter: null, grantId: null, purpose: null, rowCount: r instanceof Error ? null : r.settlements.length, result: r instanceof Error ? 'error' : 'allowed',
+        detail: r instanceof Error ? { scheduled: config.parkingSettleAt, error: r.message } : { scheduled: config.parkingSettleAt, totalFen: r.totalFen },
+      }).catch((e: Error) => log(`parking: recording the daily settlement failed: ${e.message}`));
+    });
+  }
   const ckan = new CkanService(catalogue, orgs, query, sandbox, { maxPageSize: config.maxPageSize, siteTitle: '厦门市公共数据开放平台 Xiamen Open Data' });
   for (const d of await catalogue.all()) await lake.ensureTable(d);
   for (const d of await catalogue.all()) await ingest.reconcile(d.code);
@@ -114,6 +124,7 @@ export async function openPlatform(config: Config, opts: { storeSchema?: string;
       closed = true;
       if (checkpointTimer) clearInterval(checkpointTimer);
       parking.stop();
+      parkingCredit.stopSchedule();
       await parkingHub.stop();
       await sharing.flushUsage().catch(() => undefined);
       await lake.close();

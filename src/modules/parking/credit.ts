@@ -31,6 +31,16 @@ export interface Settlement {
   entries: number;
 }
 
+/** The next instant, after `nowMs`, at which the Beijing clock reads `hhmm` (HH:MM). */
+export function nextDailyRun(nowMs: number, hhmm: string): number {
+  const m = /^([01][0-9]|2[0-3]):([0-5][0-9])$/.exec(hhmm);
+  if (!m) throw new Error(`a daily time is HH:MM; ${hhmm} is not`);
+  const offset = 8 * 3600_000;
+  const dayStart = Math.floor((nowMs + offset) / 86400_000) * 86400_000 - offset;
+  const at = dayStart + (Number(m[1]) * 60 + Number(m[2])) * 60_000;
+  return at > nowMs ? at : at + 86400_000;
+}
+
 function safeFen(v: unknown): number {
   const n = Number(v ?? 0);
   if (!Number.isSafeInteger(n)) throw new Error(`ledger amount ${String(v)} is not a safe integer of fen`);
@@ -53,6 +63,8 @@ export class CreditService {
     private readonly settings: CreditSettings,
     private readonly source: { hub: ParkingHub; query: QueryService } | null = null,
   ) {}
+
+  private timer: NodeJS.Timeout | null = null;
 
   /**
    * Loads the city credit scores (白鹭分) from a hub dataset: read page by page as the parking platform's own
@@ -208,6 +220,28 @@ export class CreditService {
       if (s) settlements.push(s);
     }
     return { settlements, totalFen: settlements.reduce((a, s) => a + s.amountFen, 0) };
+  }
+
+  /**
+   * Settles automatically every day at `hhmm` Beijing time (统一结算日程) until stop(): the run is the same as an
+   * operator's, recorded in the audit trail by `onRun`.
+   */
+  startSchedule(hhmm: string, onRun: (r: { settlements: Settlement[]; totalFen: number } | Error) => void = () => undefined): void {
+    this.stopSchedule();
+    const next = () => {
+      const wait = nextDailyRun(Date.now(), hhmm) - Date.now();
+      this.timer = setTimeout(() => {
+        void this.settle().then(onRun, (e: Error) => onRun(e)).finally(next);
+      }, wait);
+      this.timer.unref();
+    };
+    next();
+  }
+
+  /** Stops the daily settlement. */
+  stopSchedule(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
   }
 
   /** Runs a settlement on an operator's request (the transport department's stewards, the platform operator). */
