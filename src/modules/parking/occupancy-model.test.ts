@@ -74,4 +74,18 @@ describe('the occupancy model', () => {
     expect(OccupancyModel.pFree(100, 0, { ratio: 0.5, sd: 0.05, support: 10 })).toBeGreaterThan(0.999);
     expect(OccupancyModel.pFree(100, 60, { ratio: 0.5, sd: 0.01, support: 10 })).toBeLessThan(0.01);
   });
+
+  it('with only rest days seen so far, predicts a working day from the same hour of the rest days', () => {
+    const m = new OccupancyModel(weekdays);
+    // Saturday and Sunday 2026-06-06/07: 90 % full at 10:00–11:00 Beijing time, 10 % otherwise.
+    for (const day of ['2026-06-06', '2026-06-07']) {
+      for (let q = 0; q < 96; q++) {
+        const at = Date.parse(`${day}T00:00:00+08:00`) + q * 15 * 60_000;
+        for (let k = 0; k < 2; k++) m.add({ lotId: 'L', spaceType: 'standard', at: at + k, capacity: 100, occupied: q >= 40 && q < 44 ? 90 : 10 });
+      }
+    }
+    const monday = Date.parse('2026-06-08T10:15:00+08:00');
+    const p = m.predict('L', 'standard', monday - 26 * 3600_000, 0.1, monday);
+    expect(p.ratio).toBeGreaterThan(0.8);
+  });
 });

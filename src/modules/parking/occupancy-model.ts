@@ -74,7 +74,8 @@ export function normalCdf(z: number): number {
  *
  *  - a seasonal profile per lot and space type: the mean μ and spread σ of the occupied share in each 15-minute bin
  *    of the day, separately for working days and rest days (Beijing calendar with holiday and make-up days),
- *    falling back to the city-wide profile of the bin while a lot has fewer than 3 observations there;
+ *    falling back to the city-wide profile of the bin while a lot has fewer than 3 observations there, and to
+ *    the other kind of day while only that kind has been seen;
  *  - the present deviation decays towards the profile: ŷ(t+h) = μ(t+h) + (y(t) − μ(t))·e^(−h/τ), with τ fitted on
  *    the history by a grid search minimising the mean absolute error;
  *  - the spread grows with the horizon: s(h)² = σ(t+h)²·(1 − e^(−2h/τ)) + σ_min², so a near arrival is nearly
@@ -134,10 +135,21 @@ export class OccupancyModel {
   /** The seasonal profile at an instant: the lot's own where it has support, else the city's; null when nothing is known. */
   profile(lotId: string, spaceType: SpaceType, ms: number): { mean: number; sd: number; n: number } | null {
     const { kind, bin } = this.binOf(ms);
-    const own = this.lots.get(`${lotId}\u0000${spaceType}`)?.get(kind, bin);
+    const lot = this.lots.get(`${lotId}\u0000${spaceType}`);
+    const own = lot?.get(kind, bin);
     if (own && own.n >= MIN_SUPPORT) return own;
-    const city = this.city.get(spaceType)?.get(kind, bin) ?? this.city.get('standard')?.get(kind, bin);
+    const cityOf = (k: number) => {
+      const c = this.city.get(spaceType)?.get(k, bin);
+      return c && c.n > 0 ? c : this.city.get('standard')?.get(k, bin);
+    };
+    const city = cityOf(kind);
     if (city && city.n > 0) return { ...city, n: 0 };
+    // Only the other kind of day seen so far (a short history: a weekend, no working day yet): the same hour of
+    // that kind, the lot's own or the city's, is better than nothing.
+    const other = lot?.get(1 - kind, bin);
+    if (other && other.n >= MIN_SUPPORT) return { ...other, n: 0 };
+    const cityOther = cityOf(1 - kind);
+    if (cityOther && cityOther.n > 0) return { ...cityOther, n: 0 };
     return null;
   }
 
