@@ -161,6 +161,8 @@ export async function buildApp(config: Config, opts: { platform?: Platform; stor
     const s = await platform.hub.summary();
     metrics.lakeBytes.set(s.lakeBytes);
     metrics.validRecords.set(s.validRecords);
+    for (const [k, v] of Object.entries(platform.lake.counters())) metrics.lakeCounters.set({ counter: k }, v);
+    for (const [k, v] of Object.entries(await platform.parking.stateCounts())) metrics.parkingLots.set({ state: k }, v);
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 

@@ -688,6 +688,11 @@ export class DuckDbLake implements Lake {
     return { ...this.indexes.answered };
   }
 
+  counters(): Record<string, number> {
+    const a = this.indexes.answered;
+    return { sort_index_pages_topn: a.topN, sort_index_pages_position: a.position };
+  }
+
   async sortIndexes(spec: LakeTableSpec, opts: { wait?: boolean } = {}): Promise<SortIndexState[]> {
     return this.indexes.sync(spec, opts.wait ?? false);
   }

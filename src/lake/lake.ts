@@ -216,6 +216,8 @@ export interface Lake {
   sortIndexes(spec: LakeTableSpec, opts?: { wait?: boolean }): Promise<SortIndexState[]>;
   /** Current number of records in a dataset. */
   rowCount(code: string): Promise<number>;
+  /** The engine's running counters for /metrics (e.g. pages answered by sort indexes), by name. */
+  counters(): Record<string, number>;
   /** Bytes the Lake occupies on disk. */
   sizeBytes(): Promise<number>;
   /** Removes a dataset's records, quarantine and history. */

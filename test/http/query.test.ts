@@ -211,6 +211,9 @@ describe('operations', () => {
     expect(m.body).toContain('xmcity_http_request_duration_seconds_bucket');
     expect(m.body).toMatch(/xmcity_ingest_records_total\{dataset="XM-03-SCJGJ-00001",result="valid"\} \d+/);
     expect(m.body).toMatch(/xmcity_lake_bytes \d+/);
+    expect(m.body).toMatch(/xmcity_lake_counter\{counter="sort_index_pages_topn"\} \d+/);
+    // The small demo's simulated parking lots, each with a current count from its own system.
+    expect(m.body).toMatch(/xmcity_parking_lots\{state="open"\} [1-9]/);
     const doc = (await app.inject({ url: '/docs/json' })).json();
     expect(Object.keys(doc.paths)).toContain('/api/v1/datasets/{code}/records');
   });

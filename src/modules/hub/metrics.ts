@@ -39,6 +39,19 @@ export class HubMetrics {
     registers: [this.registry],
   });
 
+  readonly lakeCounters = new Gauge({
+    name: 'xmcity_lake_counter',
+    help: 'Running counters of the Lake engine (sort_index_pages_topn, sort_index_pages_position: pages answered by sort indexes)',
+    labelNames: ['counter'] as const,
+    registers: [this.registry],
+  });
+  readonly parkingLots = new Gauge({
+    name: 'xmcity_parking_lots',
+    help: 'Parking lots by live state (open, full, closed, unknown: silent beyond the threshold)',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'xmcity_' });
   }

@@ -328,6 +328,15 @@ export class ParkingService {
     return json;
   }
 
+  /** How many lots are in each live state now (for /metrics). */
+  async stateCounts(): Promise<Record<LotState, number>> {
+    const out: Record<LotState, number> = { open: 0, full: 0, closed: 0, unknown: 0 };
+    await this.board.ready();
+    const now = Date.now();
+    for (const lot of (await this.lotIndex()).all()) out[this.live(lot, this.board.occupancy(lot.id), this.board.activeAt(lot.id, now), now).state]++;
+    return out;
+  }
+
   /** Loads the live board again from the Store (after writes made behind the service's back). */
   async reloadLive(): Promise<void> {
     await this.board.reload();
