@@ -32,6 +32,8 @@ describe('registering organisations and systems', () => {
     expect((await jtjAdmin.inject({ method: 'POST', url: '/api/v1/organisations/DSJJ/systems', payload: { ...sys, code: 'DSJJ-X' } })).statusCode).toBe(403);
     expect((await jtjAdmin.inject({ method: 'POST', url: '/api/v1/organisations/JTJ/systems', payload: { ...sys, cycle: 'sometimes' } })).json().error.code).toBe('VALIDATION_FAILED');
     expect((await jtjAdmin.inject({ method: 'POST', url: '/api/v1/organisations/JTJ/systems', payload: { ...sys, code: 'jtj park' } })).json().error.code).toBe('VALIDATION_FAILED');
+    // An organisation's systems carry its code: JTJ cannot claim a code that names another organisation.
+    expect((await jtjAdmin.inject({ method: 'POST', url: '/api/v1/organisations/JTJ/systems', payload: { ...sys, code: 'DSJJ-HUB' } })).json().error.code).toBe('VALIDATION_FAILED');
     const made = await jtjAdmin.inject({ method: 'POST', url: '/api/v1/organisations/JTJ/systems', payload: sys });
     expect(made.statusCode, made.body).toBe(201);
     expect(made.json()).toMatchObject({ code: 'JTJ-PARK', orgCode: 'JTJ', cycle: 'realtime', status: 'pending' });

@@ -227,4 +227,62 @@ describe.each(STORE_BACKENDS)('parking on the hub on $name', ({ databaseUrl }) =
     expect(trail.filter((x) => x.action === 'parking.credit.check-in').map((x) => x.result).sort()).toEqual(['allowed', 'error']);
     expect(trail.filter((x) => x.action === 'parking.credit.sync' && x.result === 'allowed')).toHaveLength(1);
   });
+
+  it('keeps a failed push to retry under the same key: nothing lost, nothing applied twice', async () => {
+    const { parkingHub, ingest } = base.platform;
+    const ds = (await base.inject({ url: '/api/v1/parking/datasets' })).json();
+    const real = ingest.ingest.bind(ingest);
+    let fails = 1;
+    // The hub commits the batch, then something after the commit fails: the retry must be replayed, not added again.
+    ingest.ingest = async (req) => {
+      const r = await real(req);
+      if (fails-- > 0) throw new Error('simulated failure after the commit');
+      return r;
+    };
+    try {
+      const at = new Date(Math.floor(Date.now() / 900_000) * 900_000 - 86400_000).toISOString();
+      parkingHub.occupancy([{ lot_id: 'retry-lot', observed_at: at, space_type: 'standard', capacity: 10, occupied: 4, reserved: 0 }]);
+      for (let i = 0; i < 3; i++) parkingHub.session({ session_id: `retry-s${i}`, kind: 'reservation', lot_id: 'retry-lot', space_type: 'standard', plate: null, starts_at: at, ends_at: null, status: 'held', amount_fen: 0 });
+      await parkingHub.flush();
+      expect(parkingHub.status()).toMatchObject({ failing: true });
+      expect(parkingHub.status().pending.occupancy + parkingHub.status().pending.sessions).toBeGreaterThan(0);
+      await parkingHub.flush();
+      expect(parkingHub.status()).toMatchObject({ failing: false, pending: { lots: 0, occupancy: 0, sessions: 0 } });
+    } finally {
+      ingest.ingest = real;
+    }
+    const occ = await records(ds.occupancy, 'lot_id = "retry-lot"');
+    expect(occ.items).toHaveLength(1);
+    const sessions = (await steward.inject({ url: `/api/v1/datasets/${ds.sessions}/records?filter=${encodeURIComponent('lot_id = "retry-lot"')}` })).json();
+    expect(sessions.items.map((x: { session_id: string }) => x.session_id).sort()).toEqual(['retry-s0', 'retry-s1', 'retry-s2']);
+  });
+
+  it('refuses what makes no sense and closes stays never checked out', async () => {
+    // Events for a space type the lot does not have; a bounding box off the globe.
+    await newLot('sense', { capacity: { ev: 4 }, openingHours: [{ days: [1, 2, 3, 4, 5, 6, 7], from: '00:00', to: '24:00' }] });
+    expect((await parkSystem.inject({ method: 'POST', url: '/api/v1/parking/lots/sense/occupancy', payload: { events: [{ kind: 'entry' }] } })).json().error.code).toBe('VALIDATION_FAILED');
+    expect((await parkSystem.inject({ method: 'POST', url: '/api/v1/parking/lots/sense/occupancy', payload: { events: [{ kind: 'entry', spaceType: 'ev' }] } })).statusCode).toBe(200);
+    for (const bbox of ['-1e303,-90,1e303,90', '118,24,200,25', '118,24,119']) {
+      expect((await base.inject({ url: `/api/v1/parking/lots.geojson?bbox=${bbox}` })).statusCode, bbox).toBe(400);
+    }
+    // A lot open around the clock is offered for a stay across midnight.
+    const g = (await base.inject({ url: `/api/v1/parking/guidance?lon=${DEST.lon}&lat=${DEST.lat}&arrive=${encodeURIComponent(bj(1, '22:00'))}&stayMinutes=180&spaceType=ev&maxWalk=1500` })).json();
+    expect(g.results.map((r: { lotId: string }) => r.lotId)).toContain('sense');
+
+    // A stay checked in whose exit never came: closed by the sweep after the grace period, freeing the driver's limit.
+    const other = as(base, { cookie: (await signIn(base, 'JTJ', 'org_admin')).cookie });
+    const now = Date.now();
+    const held = await other.inject({ method: 'POST', url: '/api/v1/parking/reservations', payload: { lotId: 'sense', spaceType: 'ev', start: new Date(now).toISOString(), end: new Date(now + 3600_000).toISOString() } });
+    expect(held.statusCode, held.body).toBe(201);
+    const id = held.json().id;
+    expect((await other.inject({ method: 'POST', url: `/api/v1/parking/reservations/${id}/confirm` })).json().status).toBe('confirmed');
+    expect((await parkSystem.inject({ method: 'POST', url: `/api/v1/parking/reservations/${id}/check-in` })).json().status).toBe('checked_in');
+    const { driver } = await base.platform.store.db.selectFrom('parking_reservations').select('driver').where('id', '=', id).executeTakeFirstOrThrow();
+    const active = async () => Number((await base.platform.store.db.selectFrom('parking_driver_counters').select('active').where('driver', '=', driver).executeTakeFirstOrThrow()).active);
+    expect(await active()).toBe(1);
+    expect((await base.platform.parking.sweep(now + 30 * 60_000)).overdue).toBe(0);
+    expect((await base.platform.parking.sweep(now + 3 * 3600_000)).overdue).toBe(1);
+    expect((await other.inject({ url: `/api/v1/parking/reservations/${id}` })).json()).toMatchObject({ status: 'completed' });
+    expect(await active()).toBe(0);
+  });
 });

@@ -18,7 +18,12 @@ export function auditedActions(access: AccessService): Audited {
     try {
       value = await fn();
     } catch (e) {
-      if (e instanceof AppError && e.code !== 'AUDIT_UNAVAILABLE') await access.record(facts(DENIED.has(e.code) ? 'denied' : 'error', { code: e.code }));
+      if (e instanceof AppError) {
+        if (e.code !== 'AUDIT_UNAVAILABLE') await access.record(facts(DENIED.has(e.code) ? 'denied' : 'error', { code: e.code }));
+      } else {
+        // An unexpected failure is recorded too (the caller gets a 500 and the log the details).
+        await access.record(facts('error', { code: 'INTERNAL' })).catch(() => undefined);
+      }
       throw e;
     }
     const v = value as { id?: unknown; status?: unknown; state?: unknown } | null;

@@ -1,6 +1,6 @@
 import { fail } from '../../errors.ts';
 import type { Actor } from '../access/actor.ts';
-import { requireAccess } from '../access/policy.ts';
+import { allowed, requireAccess } from '../access/policy.ts';
 import { CYCLE_SECONDS, UPDATE_CYCLES, type UpdateCycle } from '../catalogue/types.ts';
 import { DISTRICTS } from './districts.ts';
 import type { OrganisationRepository } from './repository.ts';
@@ -100,6 +100,9 @@ export class OrganisationService {
   async registerSystem(actor: Actor, s: { code: string; orgCode: string; name: string; nameEn: string; cycle: string }) {
     requireAccess({ actor, permission: 'systems.manage', orgs: [s.orgCode] });
     if (!/^[A-Z][A-Z0-9]{1,15}(-[A-Z0-9]{1,20}){0,3}$/.test(s.code)) fail('VALIDATION_FAILED', { reason: 'a system code is upper-case letters and digits in parts joined by -, e.g. JTJ-PARK' });
+    // A system's code starts with its organisation's (JTJ-PARK belongs to JTJ), so an organisation cannot claim
+    // another's code — say, a platform system the hub trusts by name — before it is registered.
+    if (!allowed(actor, 'orgs.manage') && !s.code.startsWith(`${s.orgCode}-`)) fail('VALIDATION_FAILED', { reason: `a system of ${s.orgCode} has a code starting with ${s.orgCode}-, e.g. ${s.orgCode}-PARK` });
     if (await this.repo.getSystem(s.code)) fail('VALIDATION_FAILED', { reason: `system ${s.code} exists already` });
     await this.createSystem(s);
     const made = (await this.listSystems(s.orgCode)).find((x) => x.code === s.code);

@@ -65,6 +65,7 @@ export class CreditService {
   ) {}
 
   private timer: NodeJS.Timeout | null = null;
+  private scheduled = false;
 
   /**
    * Loads the city credit scores (白鹭分) from a hub dataset: read page by page as the parking platform's own
@@ -228,7 +229,9 @@ export class CreditService {
    */
   startSchedule(hhmm: string, onRun: (r: { settlements: Settlement[]; totalFen: number } | Error) => void = () => undefined): void {
     this.stopSchedule();
+    this.scheduled = true;
     const next = () => {
+      if (!this.scheduled) return; // stopped while a run was going
       const wait = nextDailyRun(Date.now(), hhmm) - Date.now();
       this.timer = setTimeout(() => {
         void this.settle().then(onRun, (e: Error) => onRun(e)).finally(next);
@@ -240,6 +243,7 @@ export class CreditService {
 
   /** Stops the daily settlement. */
   stopSchedule(): void {
+    this.scheduled = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }

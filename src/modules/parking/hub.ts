@@ -130,7 +130,9 @@ const MAX_BUFFER = 500_000;
 export class ParkingHub {
   private codes: ParkingDatasetCodes | null = null;
   private ensuring: Promise<ParkingDatasetCodes> | null = null;
-  private readonly buffers: Record<ParkingDatasetRole, Map<string, object> | object[]> = { lots: new Map(), occupancy: [], sessions: new Map() };
+  private readonly buffers: { lots: Map<string, object>; occupancy: object[]; sessions: Map<string, object> } = { lots: new Map(), occupancy: [], sessions: new Map() };
+  /** Per dataset, the batch whose push failed, with its idempotency key, to be pushed again before anything newer. */
+  private readonly retry: Record<ParkingDatasetRole, { key: string; rows: object[] } | null> = { lots: null, occupancy: null, sessions: null };
   private flushing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private lastError: string | null = null;
@@ -190,28 +192,30 @@ export class ParkingHub {
 
   /** Queues a lot's current description (upserted by lot id). */
   lot(r: LotRecord): void {
-    (this.buffers.lots as Map<string, object>).set(r.lot_id, r);
+    this.buffers.lots.set(r.lot_id, r);
   }
 
   /** Queues occupancy snapshots. */
   occupancy(rows: OccupancyRecord[]): void {
-    const b = this.buffers.occupancy as object[];
-    b.push(...rows);
-    if (b.length > MAX_BUFFER) b.splice(0, b.length - MAX_BUFFER);
+    const b = this.buffers.occupancy;
+    for (const r of rows) b.push(r);
+    if (b.length > MAX_BUFFER) this.buffers.occupancy = b.slice(b.length - MAX_BUFFER);
   }
 
   /** Queues a session's current state (upserted by session id). */
   session(r: SessionRecord): void {
-    (this.buffers.sessions as Map<string, object>).set(r.session_id, r);
+    this.buffers.sessions.set(r.session_id, r);
   }
 
-  /** Records waiting to be pushed, per role, and the last push error. */
+  /** Records waiting to be pushed (including a batch kept to retry), per role, and whether the last push failed. */
   status() {
-    const n = (role: ParkingDatasetRole) => {
-      const b = this.buffers[role];
-      return b instanceof Map ? b.size : b.length;
-    };
-    return { datasets: this.codes, pending: { lots: n('lots'), occupancy: n('occupancy'), sessions: n('sessions') }, pushed: { ...this.pushed }, lastError: this.lastError };
+    const n = (role: ParkingDatasetRole) => this.size(role) + (this.retry[role]?.rows.length ?? 0);
+    return { datasets: this.codes, pending: { lots: n('lots'), occupancy: n('occupancy'), sessions: n('sessions') }, pushed: { ...this.pushed }, failing: ROLES.some((role) => this.retry[role] !== null) };
+  }
+
+  /** The last push error, for operators' logs and tests (not for public answers). */
+  get lastPushError(): string | null {
+    return this.lastError;
   }
 
   /**
@@ -227,37 +231,39 @@ export class ParkingHub {
   }
 
   private async push(): Promise<void> {
-    if (ROLES.every((role) => (this.buffers[role] instanceof Map ? (this.buffers[role] as Map<string, object>).size : (this.buffers[role] as object[]).length) === 0)) return;
+    if (ROLES.every((role) => this.size(role) === 0 && !this.retry[role])) return;
     if (!(await this.orgs.getSystem(this.systemCode))) return;
     const codes = await this.datasets();
     const actor = await this.actor();
     for (const role of ROLES) {
-      const b = this.buffers[role];
-      const rows = b instanceof Map ? [...b.values()] : b.slice();
-      if (rows.length === 0) continue;
-      if (b instanceof Map) b.clear();
-      else b.splice(0, rows.length);
-      const key = `parking-${role}-${randomBytes(9).toString('base64url')}`;
+      // A batch that failed goes again first, whole and under its own key, so if its rows were committed after
+      // all (the failure came later) the hub applies it once; only then are newer records taken.
+      let batch = this.retry[role];
+      if (!batch) {
+        const b = this.buffers[role];
+        const rows = b instanceof Map ? [...b.values()] : b;
+        if (rows.length === 0) continue;
+        if (b instanceof Map) b.clear();
+        else this.buffers.occupancy = [];
+        batch = { key: `parking-${role}-${randomBytes(9).toString('base64url')}`, rows };
+      }
       try {
-        const body = Readable.from(ndjson(rows));
-        await this.ingest.ingest({ dataset: codes[role], format: 'ndjson', mode: role === 'occupancy' ? 'append' : 'upsert', body, idempotencyKey: key, actor, source: 'parking' });
-        this.pushed[role] += rows.length;
+        const body = Readable.from(ndjson(batch.rows));
+        await this.ingest.ingest({ dataset: codes[role], format: 'ndjson', mode: role === 'occupancy' ? 'append' : 'upsert', body, idempotencyKey: batch.key, actor, source: 'parking' });
+        this.pushed[role] += batch.rows.length;
+        this.retry[role] = null;
         this.lastError = null;
       } catch (e) {
-        // Put the records back in front of anything that arrived meanwhile, and try again at the next flush.
+        this.retry[role] = batch;
         this.lastError = (e as Error).message;
-        this.log(`parking: pushing ${rows.length} ${role} records to ${codes[role]} failed: ${this.lastError}`);
-        if (b instanceof Map) {
-          const newer = [...b.entries()];
-          b.clear();
-          for (const r of rows as { lot_id?: string; session_id?: string }[]) b.set(String(r.lot_id ?? r.session_id), r);
-          for (const [k, v] of newer) b.set(k, v);
-        } else {
-          b.unshift(...rows);
-          if (b.length > MAX_BUFFER) b.splice(0, b.length - MAX_BUFFER);
-        }
+        this.log(`parking: pushing ${batch.rows.length} ${role} records to ${codes[role]} failed (kept to retry): ${this.lastError}`);
       }
     }
+  }
+
+  private size(role: ParkingDatasetRole): number {
+    const b = this.buffers[role];
+    return b instanceof Map ? b.size : b.length;
   }
 
   /** Pushes buffered records every `seconds` in the background until stop(). */
@@ -269,11 +275,14 @@ export class ParkingHub {
     this.timer.unref();
   }
 
-  /** Stops the background pushes and pushes what is left. */
+  /** Stops the background pushes and pushes what is left (records queued during a push included). */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.flush().catch(() => undefined);
+    for (let i = 0; i < 3; i++) {
+      await this.flush().catch(() => undefined);
+      if (ROLES.some((role) => this.retry[role] !== null) || ROLES.every((role) => this.size(role) === 0)) break;
+    }
   }
 }
 

@@ -61,6 +61,7 @@ export class LiveBoard {
     this.version++;
     this.epoch++;
     this.lotVersions.clear();
+    this.tickets.clear();
   }
 
   /**
@@ -69,6 +70,7 @@ export class LiveBoard {
    */
   async refresh(lotId: string, what: 'occupancy' | 'reservations' | 'both' = 'both'): Promise<void> {
     await this.ready();
+    const epoch = this.epoch;
     const t = this.tickets.get(`${lotId}\u0000${what}`) ?? { started: 0, applied: 0 };
     const mine = ++this.ticket;
     t.started = mine;
@@ -78,7 +80,7 @@ export class LiveBoard {
       what === 'reservations' ? null : this.repo.occupancy([lotId]),
       what === 'occupancy' ? null : this.repo.activeReservations([lotId], now),
     ]);
-    if (mine < t.applied) return; // a read that started later has already been applied
+    if (mine < t.applied || epoch !== this.epoch) return; // a read that started later (or a reload) has already been applied
     t.applied = mine;
     if (occ) this.occ.set(lotId, occ.map((r) => ({ space_type: r.space_type, occupied: Number(r.occupied), last_event_at: r.last_event_at })));
     if (res) this.res.set(lotId, res);
@@ -105,6 +107,14 @@ export class LiveBoard {
   /** Whether a lot may have places booked in some slice ahead (any reservation not yet over). */
   hasBookings(lotId: string): boolean {
     return (this.res.get(lotId)?.length ?? 0) > 0;
+  }
+
+  /** Reservations of a type checked in (their cars counted as occupied) whose window covers an instant. */
+  checkedInAt(lotId: string, spaceType: string, ms: number): number {
+    const at = new Date(ms).toISOString();
+    let n = 0;
+    for (const r of this.res.get(lotId) ?? []) if (r.status === 'checked_in' && r.space_type === spaceType && r.starts_at <= at && r.ends_at > at) n++;
+    return n;
   }
 
   /** Places kept free by reservations at an instant, per space type (checked-in cars are counted as occupied). */

@@ -63,6 +63,14 @@ export class LotIndex {
     const y0 = Math.floor((lat * E6 - dLat) / CELL);
     const y1 = Math.floor((lat * E6 + dLat) / CELL);
     const out: { lot: LotRow; d: number }[] = [];
+    if ((x1 - x0 + 1) * (y1 - y0 + 1) > this.byId.size) {
+      // A huge circle (near a pole, a radius of many kilometres): reading every lot is cheaper than every cell.
+      for (const lot of this.byId.values()) {
+        const d = distanceM(lon, lat, lot.lon_e6 / E6, lot.lat_e6 / E6);
+        if (d <= radius) out.push({ lot, d });
+      }
+      return out.sort((a, b) => a.d - b.d);
+    }
     for (let x = x0; x <= x1; x++) {
       for (let y = y0; y <= y1; y++) {
         for (const lot of this.cells.get(`${x}:${y}`) ?? []) {

@@ -88,4 +88,13 @@ describe('the occupancy model', () => {
     const p = m.predict('L', 'standard', monday - 26 * 3600_000, 0.1, monday);
     expect(p.ratio).toBeGreaterThan(0.8);
   });
+
+  it('keeps τ when the history read holds too few pairs to fit it (one snapshot of a big city)', () => {
+    const m = new OccupancyModel(weekdays);
+    m.tau = 30;
+    const at = Date.UTC(2026, 5, 2, 2);
+    const snapshot = Array.from({ length: 6000 }, (_, i) => [{ lotId: `L${i}`, spaceType: 'standard' as const, at, capacity: 50, occupied: 20 }]);
+    expect(m.fitTau(snapshot)).toBe(30);
+    expect(m.tau).toBe(30);
+  });
 });

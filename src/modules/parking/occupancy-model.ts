@@ -31,6 +31,8 @@ const BJ_OFFSET = 8 * 3600_000;
 const MIN_SD = 0.01;
 /** Observations a bin needs before the lot's own profile is trusted over the city-wide one. */
 const MIN_SUPPORT = 3;
+/** Pairs of observations a fit of τ needs. */
+const MIN_PAIRS = 200;
 const TAU_GRID = [10, 20, 30, 45, 60, 90, 120, 180, 240, 360, 480, 720, 1440];
 
 /** The day kind (0 working day, 1 rest day) and time-of-day bin of an instant, in Beijing time. */
@@ -193,10 +195,16 @@ export class OccupancyModel {
    * within the grid's horizons, the mean absolute error of the decayed prediction; the τ with the least error wins.
    */
   fitTau(series: Observation[][], horizons = [15, 30, 60, 120]): number {
+    const before = this.tau;
     let best = { tau: this.tau, mae: Infinity };
     for (const tau of TAU_GRID) {
       this.tau = tau;
       const e = this.errors(series, horizons, 4000);
+      // Too few pairs h apart (one snapshot of a big city, unaligned pushes) say nothing about τ: keep it.
+      if (e.length < MIN_PAIRS) {
+        this.tau = before;
+        return before;
+      }
       const mae = e.reduce((s, x) => s + x.model, 0) / Math.max(1, e.length);
       if (mae < best.mae) best = { tau, mae };
     }

@@ -155,7 +155,7 @@ export class ParkingRepository {
     from: readonly ReservationStatus[],
     to: ReservationStatus,
     at: string,
-    opts: { patch?: Partial<Pick<ReservationRow, 'checked_in_at' | 'checked_out_at'>>; holdBefore?: string; holdAfter?: string; startsBefore?: string; release?: Release | null; driver?: string } = {},
+    opts: { patch?: Partial<Pick<ReservationRow, 'checked_in_at' | 'checked_out_at'>>; holdBefore?: string; holdAfter?: string; startsBefore?: string; endsBefore?: string; release?: Release | null; driver?: string } = {},
   ): Promise<boolean> {
     return this.store.db.transaction().execute(async (tx) => {
       let q = tx
@@ -166,6 +166,7 @@ export class ParkingRepository {
       if (opts.holdBefore) q = q.where('hold_expires_at', '<=', opts.holdBefore);
       if (opts.holdAfter) q = q.where('hold_expires_at', '>', opts.holdAfter);
       if (opts.startsBefore) q = q.where('starts_at', '<=', opts.startsBefore);
+      if (opts.endsBefore) q = q.where('ends_at', '<=', opts.endsBefore);
       const u = await q.executeTakeFirst();
       if (Number(u.numUpdatedRows) !== 1) return false;
       // A reservation that ends (expired, cancelled, completed, no-show) stops counting against its driver's limit.
@@ -194,6 +195,11 @@ export class ParkingRepository {
     let q = this.store.db.selectFrom('parking_reservations').selectAll().where('status', '=', 'held').where('hold_expires_at', '<=', now);
     if (lotId) q = q.where('lot_id', '=', lotId);
     return q.orderBy('hold_expires_at').limit(limit).execute();
+  }
+
+  /** Checked-in reservations whose window ended before `cutoff` without a check-out, oldest first. */
+  overdueCheckIns(cutoff: string, limit: number) {
+    return this.store.db.selectFrom('parking_reservations').selectAll().where('status', '=', 'checked_in').where('ends_at', '<=', cutoff).orderBy('ends_at').limit(limit).execute();
   }
 
   /** Confirmed reservations that started before `cutoff` without a check-in, oldest first. */

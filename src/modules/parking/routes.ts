@@ -1,12 +1,14 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Actor } from '../access/actor.ts';
+import { fail } from '../../errors.ts';
 import { AnyObject, authErrors as errors } from '../../http/schemas.ts';
+import type { Actor } from '../access/actor.ts';
+import type { Audited } from '../access/audited.ts';
+import { allowed } from '../access/policy.ts';
 import type { CreditService } from './credit.ts';
+import type { ParkingHub } from './hub.ts';
 import type { PassService } from './passes.ts';
 import { BuyPassBody, CreditSyncBody, FeedQuery, GuidanceQuerySchema, HistoryQuery, HoldBody, LotParams, NewLotBody, NewShareWindowBody, OccupancyBody, PassParams, PlateEventBody, PlateParams, ReservationParams, ScoresBody, SettleBody, WindowQuery } from './schemas.ts';
-import type { Audited } from '../access/audited.ts';
-import type { ParkingHub } from './hub.ts';
-import type { ParkingService } from './service.ts';
+import { PARKING_ORG, type ParkingService } from './service.ts';
 
 /** HTTP routes of smart parking (智慧停车): lots, occupancy pushes, the open GeoJSON feed, quotes and reservations. */
 export const parkingRoutes: FastifyPluginAsyncTypebox<{ parking: ParkingService; passes: PassService; credit: CreditService; hub: ParkingHub; audited: Audited }> = async (app, { parking, passes, credit, hub, audited }) => {
@@ -48,8 +50,18 @@ export const parkingRoutes: FastifyPluginAsyncTypebox<{ parking: ParkingService;
   }, async (req) => parking.history(req.actor, req.params.id, req.query.hours ?? 24));
 
   app.get('/parking/datasets', {
-    schema: { tags: ['parking'], summary: "The parking platform's hub datasets (lots, occupancy history, sessions) and what waits to be pushed", security: [], response: { 200: AnyObject, ...errors } },
-  }, async () => ({ ...(await hub.datasets()), status: hub.status() }));
+    schema: {
+      tags: ['parking'],
+      summary: "The parking platform's hub datasets (lots, occupancy history, sessions) and what waits to be pushed; the transport department's stewards (and the platform) catalogue them if they are not yet",
+      security: [],
+      response: { 200: AnyObject, ...errors },
+    },
+  }, async (req) => {
+    const mayCreate = allowed(req.actor, 'parking.manage', PARKING_ORG) || (req.actor.kind === 'system' && req.actor.systemCode === hub.systemCode);
+    const codes = mayCreate ? await hub.datasets() : await hub.existing();
+    if (!codes) fail('NOT_FOUND', { method: 'GET', url: '/api/v1/parking/datasets (not catalogued yet)' });
+    return { ...codes, status: hub.status() };
+  });
 
   app.get('/parking/my/reservations', {
     schema: { tags: ['parking'], summary: "The signed-in driver's reservations, newest first", response: { 200: AnyObject, ...errors } },

@@ -242,6 +242,7 @@ export class ParkingService {
     }
     for (const e of push.events ?? []) {
       const t = e.spaceType ?? 'standard';
+      if (capacity(lot, t) === 0) fail('VALIDATION_FAILED', { reason: `lot ${lot.id} has no ${t} spaces; name the event's spaceType` });
       deltas.set(t, (deltas.get(t) ?? 0) + (e.kind === 'entry' ? 1 : -1));
       latest = Math.max(latest, when(e.at ?? push.at));
     }
@@ -301,7 +302,9 @@ export class ParkingService {
     let near: { lon: number; lat: number; radius: number } | null = null;
     if (f.bbox) {
       const [minLon, minLat, maxLon, maxLat] = numbers(f.bbox, 4, 'bbox');
-      if (minLon > maxLon || minLat > maxLat) fail('VALIDATION_FAILED', { reason: 'bbox is minLon,minLat,maxLon,maxLat' });
+      if (minLon > maxLon || minLat > maxLat || ![minLon, maxLon].every((x) => Math.abs(x) <= 180) || ![minLat, maxLat].every((x) => Math.abs(x) <= 90)) {
+        fail('VALIDATION_FAILED', { reason: 'bbox is minLon,minLat,maxLon,maxLat in WGS-84 degrees' });
+      }
       box = { minLon: Math.round(minLon * E6), minLat: Math.round(minLat * E6), maxLon: Math.round(maxLon * E6), maxLat: Math.round(maxLat * E6) };
     }
     if (f.near) {
@@ -454,8 +457,8 @@ export class ParkingService {
     };
   }
 
-  /** Releases holds that ran out and no-shows past their grace period, everywhere; returns how many of each. */
-  async sweep(nowMs = Date.now()): Promise<{ expired: number; noShows: number }> {
+  /** Releases holds that ran out and no-shows past their grace period, and closes check-ins never checked out, everywhere; returns how many of each. */
+  async sweep(nowMs = Date.now()): Promise<{ expired: number; noShows: number; overdue: number }> {
     const expired = await this.releaseExpired(null, nowMs);
     const cutoff = new Date(nowMs - this.settings.noShowMinutes * 60_000).toISOString();
     const at = new Date(nowMs).toISOString();
@@ -467,7 +470,18 @@ export class ParkingService {
         await this.board.refresh(r.lot_id, 'reservations');
       }
     }
-    return { expired, noShows };
+    // A stay checked in but never checked out (a missed exit event) is closed a grace period after its window, so
+    // it stops counting against its driver's limit; its slices are all past, nothing is given back.
+    let overdue = 0;
+    const ended = new Date(nowMs - this.settings.noShowMinutes * 60_000).toISOString();
+    for (const r of await this.repo.overdueCheckIns(ended, 1000)) {
+      if (await this.repo.transition(r.id, ['checked_in'], 'completed', at, { endsBefore: ended, patch: { checked_out_at: r.ends_at }, driver: r.driver })) {
+        overdue++;
+        this.publishSession({ ...r, status: 'completed', checked_out_at: r.ends_at, updated_at: at });
+        await this.board.refresh(r.lot_id, 'reservations');
+      }
+    }
+    return { expired, noShows, overdue };
   }
 
   /** Runs the sweep every `intervalMs` in the background until stop(). */
@@ -599,7 +613,7 @@ export class ParkingService {
     const index = await this.lotIndex();
     await this.board.ready();
     const candidates = index.near(q.lon, q.lat, maxWalk / WALK_DETOUR)
-      .filter(({ lot }) => capacity(lot, spaceType) > 0 && this.parsedOf(lot).hours.covers(at, Math.min(stay, 24 * 60)))
+      .filter(({ lot }) => capacity(lot, spaceType) > 0 && this.openThroughout(lot, at, endMs))
       .slice(0, 200);
     const ids = candidates.map((c) => c.lot.id);
     const sliceMs = this.slices.minutes * 60_000;
@@ -617,7 +631,8 @@ export class ParkingService {
       const current = live.state === 'unknown' ? null : Math.min(1, occupied / cap);
       const p = this.model.predict(lot.id, spaceType, nowMs, current, at);
       const b = booked.get(lot.id);
-      const reservedThen = b?.first ?? 0;
+      // The first slice's counter also holds reservations already checked in, whose cars are counted as occupied.
+      const reservedThen = Math.max(0, (b?.first ?? 0) - this.board.checkedInAt(lot.id, spaceType, windowStart));
       const pFree = OccupancyModel.pFree(cap, reservedThen, p);
       const reservable = reservableLimit(lot, spaceType) - (b?.max ?? 0) > 0;
       const walkM = Math.round(d * WALK_DETOUR);
@@ -706,6 +721,14 @@ export class ParkingService {
   private lotIndex(): Promise<LotIndex> {
     this.index ??= this.repo.allLots().then((lots) => new LotIndex(lots));
     return this.index;
+  }
+
+  /** Whether a lot is open for the whole of [startMs, endMs), checked slice by slice as a reservation is (across midnight too). */
+  private openThroughout(lot: LotRow, startMs: number, endMs: number): boolean {
+    const hours = this.parsedOf(lot).hours;
+    const sliceMs = this.slices.minutes * 60_000;
+    for (let t = Math.floor(startMs / sliceMs) * sliceMs; t < endMs; t += sliceMs) if (!hours.covers(t, this.slices.minutes)) return false;
+    return true;
   }
 
   /** A lot's tariff and opening hours, parsed once. */

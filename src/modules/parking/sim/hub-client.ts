@@ -149,9 +149,10 @@ export class HubClient {
     return (await this.call<HubLot>('POST', `/api/v1/parking/lots/${encodeURIComponent(lotId)}/occupancy`, { auth, json: push })).data;
   }
 
-  /** The codes of the parking platform's datasets, or null while the hub has no such route. */
-  async parkingDatasets(): Promise<ParkingDatasets | null> {
-    const r = await this.call<ParkingDatasets>('GET', '/api/v1/parking/datasets', { expect: [200, 404] });
+  /** The codes of the parking platform's datasets, or null while the hub has none (or no such route). */
+  async parkingDatasets(auth?: Record<string, string>): Promise<ParkingDatasets | null> {
+    // As the parking platform's system (or a steward), the hub catalogues them if they are not yet.
+    const r = await this.call<ParkingDatasets>('GET', '/api/v1/parking/datasets', { auth, expect: [200, 404] });
     return r.status === 200 && r.data && typeof r.data.occupancy === 'string' ? r.data : null;
   }
 

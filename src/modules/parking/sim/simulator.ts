@@ -103,10 +103,10 @@ export class ParkingSimulator {
    * platform system's token. Each batch has an Idempotency-Key, so running again adds nothing twice.
    */
   async pushHistory(days: number, opts: { nowMs?: number; lotsPerBatch?: number; onProgress?: (records: number, total: number) => void } = {}): Promise<{ dataset: string; batches: number; records: number; valid: number; invalid: number; replayed: number }> {
-    const ds = await this.client.parkingDatasets();
-    if (!ds) throw new HubError(404, 'NOT_FOUND', 'the hub does not name its parking datasets yet (GET /api/v1/parking/datasets); history not pushed');
     const auth = this.tokens.get(PLATFORM_SYSTEM);
     if (!auth) throw new Error('setup() first');
+    const ds = await this.client.parkingDatasets(auth);
+    if (!ds) throw new HubError(404, 'NOT_FOUND', 'the hub does not name its parking datasets yet (GET /api/v1/parking/datasets); history not pushed');
     const end = beijingMidnight(opts.nowMs ?? Date.now());
     const perDay = this.lots.reduce((n, l) => n + Object.values(l.capacity).filter((c) => c > 0).length, 0) * (DAY_MS / (15 * 60_000));
     const total = perDay * days;
