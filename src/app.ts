@@ -114,6 +114,9 @@ export async function buildApp(config: Config, opts: { platform?: Platform; stor
 
   const limits = { anonymous: new RateLimiter(config.anonymousPerMinute), token: new RateLimiter(config.tokenPerMinute) };
 
+  // Actions that touch no dataset (registering systems, parking) are audited through one wrapper.
+  const audited = auditedActions(platform.access);
+
   // Stage 2 and 3: domain routes, each module a plugin given the services it depends on.
   await app.register(
     async (api) => {
@@ -121,14 +124,14 @@ export async function buildApp(config: Config, opts: { platform?: Platform; stor
       registerAuth(api, { identity: platform.identity, access: platform.access, secureCookies: config.secureCookies, limits });
       await api.register(identityRoutes, { identity: platform.identity, access: platform.access, secureCookies: config.secureCookies });
       await api.register(hubRoutes, { hub: platform.hub });
-      await api.register(organisationRoutes, { orgs: platform.orgs, audited: auditedActions(platform.access) });
+      await api.register(organisationRoutes, { orgs: platform.orgs, audited });
       await api.register(catalogueRoutes, { catalogue: platform.catalogue });
       await api.register(queryRoutes, { query: platform.query, maxPageSize: config.maxPageSize });
       await api.register(ingestRoutes, { ingest: platform.ingest, catalogue: platform.catalogue });
       await api.register(sharingRoutes, { sharing: platform.sharing });
       await api.register(portalRoutes, { portal: platform.portal, plans: platform.plans });
       await api.register(auditRoutes, { audit: platform.audit, access: platform.access, catalogue: platform.catalogue });
-      await api.register(parkingRoutes, { parking: platform.parking, passes: platform.parkingPasses, credit: platform.parkingCredit, hub: platform.parkingHub, audited: auditedActions(platform.access) });
+      await api.register(parkingRoutes, { parking: platform.parking, passes: platform.parkingPasses, credit: platform.parkingCredit, hub: platform.parkingHub, audited });
     },
     { prefix: '/api/v1' },
   );

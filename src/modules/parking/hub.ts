@@ -135,7 +135,6 @@ export class ParkingHub {
   private readonly retry: Record<ParkingDatasetRole, { key: string; rows: object[] } | null> = { lots: null, occupancy: null, sessions: null };
   private flushing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
-  private lastError: string | null = null;
   private pushed = { lots: 0, occupancy: 0, sessions: 0 };
 
   constructor(
@@ -164,27 +163,28 @@ export class ParkingHub {
   /** The datasets' codes if they are catalogued already (nothing is created), else null. */
   async existing(): Promise<ParkingDatasetCodes | null> {
     if (this.codes) return this.codes;
+    const found = await this.catalogued();
+    if (ROLES.some((role) => !found[role])) return null;
+    this.codes = found as ParkingDatasetCodes;
+    return this.codes;
+  }
+
+  /** The codes of those of the datasets already in the catalogue (found by the system and the dataset's name). */
+  private async catalogued(): Promise<Partial<ParkingDatasetCodes>> {
     const mine = (await this.catalogue.all()).filter((d: Dataset) => d.systemCode === this.systemCode);
-    const codes = {} as ParkingDatasetCodes;
-    for (const role of ROLES) {
-      const found = mine.find((d) => d.name === DEFINITIONS[role].name);
-      if (!found) return null;
-      codes[role] = found.code;
-    }
-    this.codes = codes;
-    return codes;
+    const out: Partial<ParkingDatasetCodes> = {};
+    for (const role of ROLES) out[role] = mine.find((d) => d.name === DEFINITIONS[role].name)?.code;
+    return out;
   }
 
   private async ensure(): Promise<ParkingDatasetCodes> {
     const system = await this.orgs.getSystem(this.systemCode);
     if (!system) fail('PARKING_NOT_CONNECTED', { system: this.systemCode });
-    const mine = (await this.catalogue.all()).filter((d: Dataset) => d.systemCode === this.systemCode);
+    const found = await this.catalogued();
     const platform: Actor = { kind: 'platform', id: `parking:${this.systemCode}`, name: 'parking platform', orgCode: null };
     const codes = {} as ParkingDatasetCodes;
     for (const role of ROLES) {
-      const def = DEFINITIONS[role];
-      const found = mine.find((d) => d.name === def.name);
-      codes[role] = found ? found.code : (await this.catalogue.create(platform, { ...def, orgCode: system.org_code, systemCode: this.systemCode })).code;
+      codes[role] = found[role] ?? (await this.catalogue.create(platform, { ...DEFINITIONS[role], orgCode: system.org_code, systemCode: this.systemCode })).code;
     }
     this.codes = codes;
     return codes;
@@ -211,11 +211,6 @@ export class ParkingHub {
   status() {
     const n = (role: ParkingDatasetRole) => this.size(role) + (this.retry[role]?.rows.length ?? 0);
     return { datasets: this.codes, pending: { lots: n('lots'), occupancy: n('occupancy'), sessions: n('sessions') }, pushed: { ...this.pushed }, failing: ROLES.some((role) => this.retry[role] !== null) };
-  }
-
-  /** The last push error, for operators' logs and tests (not for public answers). */
-  get lastPushError(): string | null {
-    return this.lastError;
   }
 
   /**
@@ -252,11 +247,9 @@ export class ParkingHub {
         await this.ingest.ingest({ dataset: codes[role], format: 'ndjson', mode: role === 'occupancy' ? 'append' : 'upsert', body, idempotencyKey: batch.key, actor, source: 'parking' });
         this.pushed[role] += batch.rows.length;
         this.retry[role] = null;
-        this.lastError = null;
       } catch (e) {
         this.retry[role] = batch;
-        this.lastError = (e as Error).message;
-        this.log(`parking: pushing ${batch.rows.length} ${role} records to ${codes[role]} failed (kept to retry): ${this.lastError}`);
+        this.log(`parking: pushing ${batch.rows.length} ${role} records to ${codes[role]} failed (kept to retry): ${(e as Error).message}`);
       }
     }
   }

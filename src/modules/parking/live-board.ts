@@ -84,8 +84,7 @@ export class LiveBoard {
     t.applied = mine;
     if (occ) this.occ.set(lotId, occ.map((r) => ({ space_type: r.space_type, occupied: Number(r.occupied), last_event_at: r.last_event_at })));
     if (res) this.res.set(lotId, res);
-    this.version++;
-    this.lotVersions.set(lotId, (this.lotVersions.get(lotId) ?? 0) + 1);
+    this.touch(lotId);
   }
 
   /** Marks a lot changed without reading it (a lot just registered). */

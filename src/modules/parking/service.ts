@@ -9,7 +9,7 @@ import type { QueryService } from '../query/service.ts';
 import type { ParkingHub, SessionRecord } from './hub.ts';
 import { auditedActions, type Audited } from '../access/audited.ts';
 import { LiveBoard } from './live-board.ts';
-import { LotIndex, distanceM } from './lot-index.ts';
+import { LotIndex } from './lot-index.ts';
 import { OccupancyModel, toSeries, type Observation } from './occupancy-model.ts';
 import { OpeningHours, type OpeningPeriod } from './opening-hours.ts';
 import type { LotRow, ParkingRepository, ReservationRow } from './repository.ts';
