@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
 import { chromium } from 'playwright-core';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -73,6 +73,14 @@ export function ensureWebBuilt(): void {
 }
 
 /** Debian's Chromium, headless. */
+/** A zh-CN page of the given height with the tests' patient timeout; uncaught page errors are collected in `errors`. */
+export async function openPage(browser: Browser, errors: string[], opts: { height?: number; acceptDownloads?: boolean } = {}): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1440, height: opts.height ?? 900 }, locale: 'zh-CN', acceptDownloads: opts.acceptDownloads ?? false });
+  page.setDefaultTimeout(15_000);
+  page.on('pageerror', (err) => errors.push(err.message));
+  return page;
+}
+
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,

@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { DEMO_PASSWORD, ensureWebBuilt, hasChromium, launchChromium, poll, startServer, warnIfNoChromium } from './harness.ts';
+import { DEMO_PASSWORD, ensureWebBuilt, hasChromium, launchChromium, openPage, poll, startServer, warnIfNoChromium } from './harness.ts';
 import type { TestServer } from './harness.ts';
 
 warnIfNoChromium('smart parking');
@@ -105,9 +105,7 @@ describe.skipIf(!hasChromium)('smart parking in Chromium against the real server
     await api('POST', '/api/v1/portal/register', { kind: 'person', name: resident.name, username: resident.username, password: resident.password });
 
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1440, height: 960 }, locale: 'zh-CN' });
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page = await openPage(browser, pageErrors, { height: 960 });
   }, 180_000);
 
   afterAll(async () => {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Download, Page } from 'playwright-core';
-import { DEMO_PASSWORD, ROOT, digits, ensureWebBuilt, hasChromium, launchChromium, poll, startServer, warnIfNoChromium } from './harness.ts';
+import { DEMO_PASSWORD, ROOT, digits, ensureWebBuilt, hasChromium, launchChromium, openPage, poll, startServer, warnIfNoChromium } from './harness.ts';
 import type { TestServer } from './harness.ts';
 
 warnIfNoChromium('open-data portal');
@@ -161,9 +161,7 @@ describe.skipIf(!hasChromium)('open-data portal in Chromium against the real ser
     expect(enterprises.openType).toBe('conditional');
 
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', acceptDownloads: true });
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page = await openPage(browser, pageErrors, { acceptDownloads: true });
   }, 180_000);
 
   afterAll(async () => {

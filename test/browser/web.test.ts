@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { DEMO_PASSWORD, ROOT, digits, ensureWebBuilt, hasChromium, launchChromium, poll, startServer, warnIfNoChromium } from './harness.ts';
+import { DEMO_PASSWORD, ROOT, digits, ensureWebBuilt, hasChromium, launchChromium, openPage, poll, startServer, warnIfNoChromium } from './harness.ts';
 
 warnIfNoChromium('web shell');
 
@@ -124,9 +124,7 @@ describe.skipIf(!hasChromium)('web shell in Chromium against the real server', (
     hotline = await api<Dataset>(`/datasets/${encodeURIComponent(hot!.code)}`);
 
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page = await openPage(browser, pageErrors);
   }, 180_000);
 
   afterAll(async () => {
