@@ -1,15 +1,18 @@
 import { CYCLE_SECONDS, type Dataset } from './types.ts';
 
-/** Whether a dataset kept its declared update cycle (更新及时): pushed within the cycle (with its grace) of now. */
-export function isTimely(d: Pick<Dataset, 'lastIngestAt' | 'updateCycle'>, now = new Date()): boolean {
-  if (!d.lastIngestAt) return false;
-  return now.getTime() - new Date(d.lastIngestAt).getTime() <= CYCLE_SECONDS[d.updateCycle] * 1000;
+type Timed = Pick<Dataset, 'lastIngestAt' | 'updateCycle' | 'createdAt'>;
+
+/**
+ * When the next push is due by the declared cycle: one cycle (with its grace) after the last push, or after
+ * cataloguing when nothing was pushed yet — a dataset registered a minute ago is awaiting its first push, not late.
+ */
+export function nextDueAt(d: Timed): string {
+  return new Date(new Date(d.lastIngestAt ?? d.createdAt).getTime() + CYCLE_SECONDS[d.updateCycle] * 1000).toISOString();
 }
 
-/** When the next push is due by the declared cycle (null when nothing was ever pushed). */
-export function nextDueAt(d: Pick<Dataset, 'lastIngestAt' | 'updateCycle'>): string | null {
-  if (!d.lastIngestAt) return null;
-  return new Date(new Date(d.lastIngestAt).getTime() + CYCLE_SECONDS[d.updateCycle] * 1000).toISOString();
+/** Whether a dataset keeps its declared update cycle (更新及时): its next push is not overdue at `now`. */
+export function isTimely(d: Timed, now = new Date()): boolean {
+  return now.getTime() <= new Date(nextDueAt(d)).getTime();
 }
 
 /** The timeliness rate (及时率) per organisation: timely datasets over all of its datasets in the list. */

@@ -75,7 +75,7 @@ export function packageDict(d: Dataset, org: { code: string; name: string; nameE
       { key: 'open_type', value: d.openType },
       { key: 'update_cycle', value: d.updateCycle },
       { key: 'timely', value: String(isTimely(d)) },
-      { key: 'next_update_due', value: nextDueAt(d) ?? '' },
+      { key: 'next_update_due', value: nextDueAt(d) },
       { key: 'records', value: String(d.validRecords) },
       { key: 'name_en', value: d.nameEn },
     ],
