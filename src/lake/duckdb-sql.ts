@@ -60,8 +60,11 @@ export function typedExpr(f: FieldSpec, raw: string): string {
   }
 }
 
-/** A CASE expression naming the first rule a value breaks (NULL when valid), given its raw and typed forms. */
-export function ruleExpr(f: FieldSpec, raw: string, typed: string = typedExpr(f, raw)): string {
+/**
+ * A CASE expression naming the first rule a value breaks (NULL when valid), given its raw and typed forms;
+ * `once` lets a format have a helper value computed once per row (see FieldFormat.sql).
+ */
+export function ruleExpr(f: FieldSpec, raw: string, typed: string = typedExpr(f, raw), once?: (sql: string) => string): string {
   const arms: string[] = [];
   arms.push(`WHEN ${raw} IS NULL THEN ${f.required || f.primaryKey ? "'required'" : 'NULL'}`);
   if (f.type !== 'string') arms.push(`WHEN ${typed} IS NULL THEN 'type'`);
@@ -79,7 +82,7 @@ export function ruleExpr(f: FieldSpec, raw: string, typed: string = typedExpr(f,
     arms.push(`WHEN ${conds.join(' OR ')} THEN 'length'`);
   }
   if (f.pattern) arms.push(`WHEN NOT regexp_full_match(${raw}, ${lit(f.pattern)}) THEN 'pattern'`);
-  if (f.format) arms.push(`WHEN NOT (${FORMATS[f.format].sql(raw)}) THEN ${lit(f.format)}`);
+  if (f.format) arms.push(`WHEN NOT (${FORMATS[f.format].sql(raw, once)}) THEN ${lit(f.format)}`);
   return `(CASE ${arms.join(' ')} ELSE NULL END)`;
 }
 

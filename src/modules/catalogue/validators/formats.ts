@@ -18,9 +18,16 @@ export interface FieldFormat {
   labelEn: string;
   /** True iff `value` is valid in this format. */
   check(value: string): boolean;
-  /** DuckDB boolean expression that is true iff the VARCHAR expression `expr` (never NULL) is valid; never raises. */
-  sql(expr: string): string;
+  /**
+   * DuckDB boolean expression that is true iff the VARCHAR expression `expr` (never NULL) is valid; never raises.
+   * `once(sql)` returns a reference to `sql` evaluated once per row (the engine does not share subexpressions
+   * inside CASE); it defaults to the expression itself. What is given to it must never raise, whatever the input.
+   */
+  sql(expr: string, once?: (sql: string) => string): string;
 }
+
+/** The default `once`: the expression inline. */
+const inline = (sql: string) => `(${sql})`;
 
 // ---------------------------------------------------------------------------------------------
 // Shared pieces. Every regular expression below is written in the common subset of JavaScript
@@ -119,27 +126,22 @@ function checkIdcard(value: string): boolean {
   return idcardCheckChar(value.slice(0, 17)) === value[17].toUpperCase();
 }
 
-/** SQL for the integer value of the 1-based digit at `pos` of `expr`. */
-function sqlDigit(expr: string, pos: number): string {
-  return `(ascii(substr(${expr}, ${pos}, 1)) - 48)`;
-}
-
-/** SQL predicate for identity numbers. */
-function sqlIdcard(value: string): string {
+/**
+ * SQL predicate for identity numbers. Once the regex has vouched for the shape, the first 17 digits are read as
+ * one integer and every digit comes out of it by integer arithmetic: a cast and a few vectorised divisions cost a
+ * fifth of cutting the string into 17 one-character pieces.
+ */
+function sqlIdcard(value: string, once = inline): string {
   const e = `(${value})`;
-  const year = `(${sqlDigit(e, 7)} * 1000 + ${sqlDigit(e, 8)} * 100 + ${sqlDigit(e, 9)} * 10 + ${sqlDigit(e, 10)})`;
+  const n = once(`TRY_CAST(substr(${e}, 1, 17) AS BIGINT)`);
+  // Digit i (1-based) of the 17 is (n // 10^(17 - i)) % 10; the date is digits 7-14.
+  const digits = (from: number, count: number) => `((${n} // ${10n ** BigInt(17 - (from + count - 1))}) % ${10 ** count})`;
+  const year = digits(7, 4);
   const leap = `((${year} % 4 = 0 AND ${year} % 100 <> 0) OR ${year} % 400 = 0)`;
-  // Month and day are two-digit strings already constrained by the regex, so compare them as strings.
-  const month = `substr(${e}, 11, 2)`;
-  const maxDay =
-    `CASE ${month} WHEN '02' THEN (CASE WHEN ${leap} THEN '29' ELSE '28' END) ` +
-    `WHEN '04' THEN '30' WHEN '06' THEN '30' WHEN '09' THEN '30' WHEN '11' THEN '30' ELSE '31' END`;
-  const dayOk = `substr(${e}, 13, 2) <= ${maxDay}`;
-  // Sum ascii codes times weights, then subtract 48 * (sum of weights) once instead of 48 per digit.
-  const weightSum = IDCARD_WEIGHTS.reduce((a, b) => a + b, 0);
-  const terms = IDCARD_WEIGHTS.map((w, i) => `ascii(substr(${e}, ${i + 1}, 1)) * ${w}`).join(' + ');
-  const sum = `(${terms} - ${48 * weightSum})`;
-  const checkOk = `substr(${sqlString(IDCARD_CHECK_CHARS)}, ${sum} % 11 + 1, 1) = upper(substr(${e}, 18, 1))`;
+  const maxDay = `CASE ${digits(11, 2)} WHEN 2 THEN (CASE WHEN ${leap} THEN 29 ELSE 28 END) WHEN 4 THEN 30 WHEN 6 THEN 30 WHEN 9 THEN 30 WHEN 11 THEN 30 ELSE 31 END`;
+  const dayOk = `${digits(13, 2)} <= ${maxDay}`;
+  const sum = IDCARD_WEIGHTS.map((w, i) => `${digits(i + 1, 1)} * ${w}`).join(' + ');
+  const checkOk = `substr(${sqlString(IDCARD_CHECK_CHARS)}, (${sum}) % 11 + 1, 1) = upper(substr(${e}, 18, 1))`;
   return sqlGuarded(e, IDCARD_RE, `${dayOk} AND ${checkOk}`);
 }
 
@@ -162,15 +164,20 @@ function checkUscc(value: string): boolean {
   return USCC_REGEX.test(value) && usccCheckChar(value.slice(0, 17)) === value[17];
 }
 
-/** SQL predicate for unified social credit codes. */
-function sqlUscc(value: string): string {
+/** Each ASCII code's value in the USCC character set (0 for characters outside it, which the regex refuses first). */
+const USCC_VALUE_BY_CODE = `[${Array.from({ length: 128 }, (_, code) => Math.max(0, USCC_CHARSET.indexOf(String.fromCharCode(code)))).join(',')}]`;
+
+/**
+ * SQL predicate for unified social credit codes. Once the regex has vouched for 18 ASCII characters, their bytes
+ * are read eight at a time from the hex of the string as two integers (plus the 17th alone); each byte is shifted
+ * out and looked up in a table of values — far cheaper than 17 substrings each searched in the character set.
+ */
+function sqlUscc(value: string, once = inline): string {
   const e = `(${value})`;
-  const charset = sqlString(USCC_CHARSET);
-  // strpos is 1-based, so each character's value is strpos - 1; fold the -1s into one constant.
-  const weightSum = USCC_WEIGHTS.reduce((a, b) => a + b, 0);
-  const terms = USCC_WEIGHTS.map((w, i) => `strpos(${charset}, substr(${e}, ${i + 1}, 1)) * ${w}`).join(' + ');
-  const sum = `(${terms} - ${weightSum})`;
-  const checkOk = `substr(${charset}, (31 - ${sum} % 31) % 31 + 1, 1) = substr(${e}, 18, 1)`;
+  const words = [0, 1].map((k) => once(`TRY_CAST('0x' || substr(hex(${e}), ${1 + 16 * k}, 16) AS UBIGINT)`));
+  const code = (i: number) => (i < 16 ? `((${words[Math.floor(i / 8)]} >> ${8 * (7 - (i % 8))}) & 255)::INTEGER` : `ascii(substr(${e}, ${i + 1}, 1))`);
+  const sum = USCC_WEIGHTS.map((w, i) => `${USCC_VALUE_BY_CODE}[${code(i)} + 1] * ${w}`).join(' + ');
+  const checkOk = `substr(${sqlString(USCC_CHARSET)}, (31 - (${sum}) % 31) % 31 + 1, 1) = substr(${e}, 18, 1)`;
   return sqlGuarded(e, USCC_RE, checkOk);
 }
 
