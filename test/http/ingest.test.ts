@@ -178,6 +178,24 @@ describe('ingest over HTTP', () => {
     expect(q.json().items.map((e: { rule: string }) => e.rule)).toEqual(['duplicate_key', 'duplicate_key']);
   });
 
+  it('keeps the first of a repeated key when appending and the last when upserting, by row number', async () => {
+    // Keys 300-302 repeat at scattered rows, with an invalid row holding key 300 in between (it is not a copy).
+    const rows = [300, 301, 300, 302, 303, 301, 300, 302].map((id, i) => `{"id":${id},"name":"第${i + 1}行"}`);
+    rows.splice(4, 0, '{"id":300}');
+    const quarantined = async (seq: number) => (await app.inject({ url: `/api/v1/datasets/${code}/quarantine?seq=${seq}&limit=100` })).json().items
+      .map((e: { row: number; rule: string }) => [e.row, e.rule]);
+    const names = async () => (await app.inject({ url: `/api/v1/datasets/${code}/records?filter=${encodeURIComponent('id >= 300 and id <= 303')}&fields=id,name&sort=id` })).json().items
+      .map((r: { id: number; name: string }) => [r.id, r.name]);
+    const a = await post('format=ndjson', rows.join('\n'));
+    expect(a.json()).toMatchObject({ valid: 4, invalid: 5 });
+    expect(await quarantined(a.json().seq)).toEqual([[3, 'duplicate_key'], [5, 'required'], [7, 'duplicate_key'], [8, 'duplicate_key'], [9, 'duplicate_key']]);
+    expect(await names()).toEqual([[300, '第1行'], [301, '第2行'], [302, '第4行'], [303, '第5行']]);
+    const u = await post('format=ndjson&mode=upsert', rows.join('\n'));
+    expect(u.json()).toMatchObject({ valid: 4, invalid: 5, deleted: 4 });
+    expect(await quarantined(u.json().seq)).toEqual([[1, 'duplicate_key'], [2, 'duplicate_key'], [3, 'duplicate_key'], [4, 'duplicate_key'], [5, 'required']]);
+    expect(await names()).toEqual([[300, '第7行'], [301, '第6行'], [302, '第8行'], [303, '第5行']]);
+  });
+
   it('upserts by primary key, deletes by key and reports both in the change feed', async () => {
     const start = (await app.inject({ url: `/api/v1/datasets/${code}/changes?since=0&limit=1` })).json();
     expect(start.items.length).toBe(1);
