@@ -410,7 +410,12 @@ export class DuckDbLake implements Lake {
         const ks = keysetSql(keys, plan.after, fieldMap, params);
         where = where ? `${where} AND ${ks}` : `WHERE ${ks}`;
       }
-      const sql = pageSql(spec, plan.fields, plan.masks, keys, `${t} ${where}`, `LIMIT ${plan.limit + 1} OFFSET ${plan.after ? 0 : plan.offset}`);
+      // A filter that pins the whole primary key matches one row at most: the first page needs no order and no
+      // row ids (carrying them costs a key lookup a third of its time).
+      const oneRow = !plan.after && plan.offset === 0 && plan.filter !== null && keyBucketFilter(spec, plan.filter) !== null;
+      const sql = oneRow
+        ? pageSql(spec, plan.fields, plan.masks, [], `${t} ${where}`, `LIMIT ${plan.limit + 1}`)
+        : pageSql(spec, plan.fields, plan.masks, keys, `${t} ${where}`, `LIMIT ${plan.limit + 1} OFFSET ${plan.after ? 0 : plan.offset}`);
       const badCursor = (e: unknown): never => {
         // Cursor values come from the client; one that does not convert to its key's type is a bad cursor.
         if (plan.after && /Conversion Error|Could not convert|out of range/i.test((e as Error).message)) throw new AppError('BAD_CURSOR');
@@ -418,7 +423,7 @@ export class DuckDbLake implements Lake {
       };
       // A declared sort index answers a sorted page when it can; the plain plan otherwise.
       const raw =
-        (await this.indexes.page(c, spec, plan, keys).catch(badCursor)) ??
+        (oneRow ? null : await this.indexes.page(c, spec, plan, keys).catch(badCursor)) ??
         ((await c.runAndReadAll(sql, params.values as DuckDBValue[]).catch(badCursor)).getRowObjectsJson() as Record<string, unknown>[]);
       const more = raw.length > plan.limit;
       const page = more ? raw.slice(0, plan.limit) : raw;
@@ -761,7 +766,9 @@ function pageSql(spec: LakeTableSpec, fields: string[], masks: Record<string, Fi
   const outer = fields.map((n) => outputColumnSql(byName.get(n) as FieldSpec, masks));
   const keyOut = keys.map((k) => ident(`_k_${k.field}`));
   const order = keys.map((k) => `${ident(`_k_${k.field}`)} ${k.desc ? 'DESC' : 'ASC'} NULLS LAST`).join(', ');
-  return `SELECT ${[...outer, ...keyOut].join(', ') || '1 AS _none'} FROM (SELECT ${[...inner, ...keyCols].join(', ')} FROM ${fromWhere} ${orderClause(keys)} ${limit}) ORDER BY ${order}`;
+  const select = `SELECT ${[...outer, ...keyOut].join(', ') || '1 AS _none'}`;
+  if (!keys.length) return `${select} FROM (SELECT ${inner.join(', ') || '1'} FROM ${fromWhere} ${limit})`;
+  return `${select} FROM (SELECT ${[...inner, ...keyCols].join(', ')} FROM ${fromWhere} ${orderClause(keys)} ${limit}) ORDER BY ${order}`;
 }
 
 /** CKAN's DataStore type name for an engine column type. */

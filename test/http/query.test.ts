@@ -81,6 +81,12 @@ describe('records query', () => {
       expect(both.items).toHaveLength(1);
       const wrong = (await get('records', { filter: `status = 'none' and credit_code = '${e.credit_code}'` })).json();
       expect(wrong.items).toHaveLength(0);
+      // The one-row plan: with a sort, a limit of one and chosen fields, the same row and no next cursor; an
+      // offset past it finds nothing.
+      const sorted = (await get('records', { filter: `credit_code = '${e.credit_code}'`, sort: '-capital', limit: 1, fields: 'name,credit_code' })).json();
+      expect(sorted.items).toEqual([{ name: e.name, credit_code: e.credit_code }]);
+      expect(sorted.nextCursor ?? null).toBeNull();
+      expect((await get('records', { filter: `credit_code = '${e.credit_code}'`, offset: 1 })).json().items).toEqual([]);
     }
     const quoted = (await get('records', { filter: "credit_code = 'O''Brien'" })).json();
     expect(quoted.items).toEqual([]);
