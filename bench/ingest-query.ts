@@ -2,6 +2,7 @@
  * Hub-core benchmark: end-to-end ingest (file or HTTP body → validated → queryable) and query latencies on
  * the embedded Lake, side by side with PostgreSQL COPY into a typed table (what CKAN's loader does).
  * Usage: node --import tsx bench/ingest-query.ts [--rows 1000000,10000000] [--no-pg] [--queries 300]
+ *        node --import tsx bench/ingest-query.ts --queries-on bench/data/ckan-100000000 [--dataset CODE]  (query figures only)
  */
 import { spawn } from 'node:child_process';
 import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -114,13 +115,7 @@ async function runSize(n: number): Promise<Figures> {
   try {
     await waitReady(base);
     const lakeBytes = statSync(lakeFile).size + (existsSync(`${lakeFile}.wal`) ? statSync(`${lakeFile}.wal`).size : 0);
-    const rand = seededRandom(7);
-    const keys: string[] = [];
-    const sample = await fetch(`${base}/api/v1/datasets/${code}/records?${new URLSearchParams({ fields: 'credit_code', limit: '10000', total: 'none' })}`, { headers: auth });
-    const all = ((await sample.json()) as { items: { credit_code: string }[] }).items;
-    for (let i = 0; i < QUERIES; i++) keys.push(all[Math.floor(rand() * all.length)].credit_code);
-    log('  queries over HTTP …');
-    const q = await hubQueries(base, code, keys);
+    const q = await queries(base, code);
 
     let http: { valid: number; invalid: number } = { valid: 0, invalid: 0 };
     let httpSecs = Number.NaN;
@@ -167,7 +162,48 @@ async function runSize(n: number): Promise<Figures> {
   }
 }
 
+/** Key lookups, keyset pages and group-bys over HTTP, for keys sampled from the dataset's first 10 000 rows. */
+async function queries(base: string, code: string): Promise<Figures> {
+  const rand = seededRandom(7);
+  const keys: string[] = [];
+  const sample = await fetch(`${base}/api/v1/datasets/${code}/records?${new URLSearchParams({ fields: 'credit_code', limit: '10000', total: 'none' })}`, { headers: auth });
+  const all = ((await sample.json()) as { items: { credit_code: string }[] }).items;
+  for (let i = 0; i < QUERIES; i++) keys.push(all[Math.floor(rand() * all.length)].credit_code);
+  log('  queries over HTTP …');
+  return hubQueries(base, code, keys);
+}
+
+/** --queries-on DIR --dataset CODE: only the query figures, on a data directory built before (e.g. the 100 M one of bench:ckan). */
+async function queriesOn(dir: string, code: string): Promise<Figures> {
+  const env: NodeJS.ProcessEnv = { ...process.env, XMCITY_DATA_DIR: dir, XMCITY_DEMO: 'none', XMCITY_TOKEN_RPM: '0', XMCITY_LOG_LEVEL: 'warn', XMCITY_LAKE_MEMORY: '1GB' };
+  delete env.DATABASE_URL;
+  await useSystemToken(env);
+  const [node, pre] = xmcity();
+  const port = 3900 + Math.floor(Math.random() * 500);
+  const base = `http://127.0.0.1:${port}`;
+  const server = spawn(node, [...pre, 'serve'], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  try {
+    await waitReady(base);
+    const count = await fetch(`${base}/api/v1/datasets/${code}/records?${new URLSearchParams({ limit: '1', total: 'exact' })}`, { headers: auth });
+    const rows = ((await count.json()) as { total: number }).total;
+    log(`  ${fmt(rows)} records in ${code} at ${dir}`);
+    return { data_dir: dir, dataset: code, rows, ...(await queries(base, code)) };
+  } finally {
+    server.kill('SIGTERM');
+    await once(server, 'exit');
+  }
+}
+
 async function main() {
+  const on = args.indexOf('--queries-on');
+  if (on >= 0) {
+    const f = await queriesOn(args[on + 1], arg('dataset', 'XM-03-SCJGJ-00002'));
+    for (const [k, v] of Object.entries(f)) log(`    ${k.padEnd(30)} ${typeof v === 'number' ? (Number.isInteger(v) ? fmt(v) : v.toFixed(3)) : v}`);
+    const out = join(root, 'bench', 'results', `ingest-query-queries-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}.json`);
+    writeFileSync(out, JSON.stringify({ machine: { cores: (await import('node:os')).cpus().length, node: process.version }, results: [f] }, null, 2));
+    log(`\nsaved ${out}`);
+    return;
+  }
   log(`hub-core benchmark · ${new Date().toISOString()} · sizes ${SIZES.map(fmt).join(', ')} · PostgreSQL peer ${WITH_PG && process.env.DATABASE_URL ? 'on' : 'off (set DATABASE_URL)'}`);
   const results: Figures[] = [];
   for (const n of SIZES) {
