@@ -7,7 +7,7 @@ import { AppError } from '../errors.ts';
 import type { FieldSpec } from '../modules/catalogue/types.ts';
 import { filterFields, type Filter, type Literal } from '../modules/query/filter.ts';
 import {
-  DUCK_TYPES, Params, bucketSql, csvLineSql, filterSql, ident, keysetSql, lit, maskSql, orderSql, outputColumnSql, ruleExpr, tableName, textSearchSql, typedExpr,
+  DUCK_TYPES, Params, bucketSql, columnSql, csvLineSql, filterSql, ident, keysetSql, lit, maskSql, orderSql, outputColumnSql, ruleExpr, tableName, textSearchSql, typedExpr,
 } from './duckdb-sql.ts';
 import { checkSandboxAst } from './duckdb-sandbox.ts';
 import { DuckDbSortIndexes } from './duckdb-sort-index.ts';
@@ -170,7 +170,7 @@ export class DuckDbLake implements Lake {
   async ensureTable(spec: LakeTableSpec): Promise<void> {
     await this.writeLock.run(async () => {
       const t = tableName(spec.code);
-      const cols = spec.fields.map((f) => `${ident(f.name)} ${DUCK_TYPES[f.type]}`);
+      const cols = spec.fields.map(columnSql);
       const kb = spec.primaryKey.length ? ', _kb USMALLINT' : '';
       await this.writer.run(`CREATE TABLE IF NOT EXISTS ${t} (${cols.join(', ')}, _seq BIGINT NOT NULL, _at TIMESTAMP NOT NULL${kb})`);
       const existing = await this.writer.runAndReadAll(
@@ -178,7 +178,7 @@ export class DuckDbLake implements Lake {
       );
       const have = new Set(existing.getRowObjects().map((r) => String(r.column_name)));
       for (const f of spec.fields) {
-        if (!have.has(f.name)) await this.writer.run(`ALTER TABLE ${t} ADD COLUMN ${ident(f.name)} ${DUCK_TYPES[f.type]}`);
+        if (!have.has(f.name)) await this.writer.run(`ALTER TABLE ${t} ADD COLUMN ${columnSql(f)}`);
       }
       if (this.rebucket && spec.primaryKey.length) {
         await this.writer.run(`UPDATE ${t} SET _kb = ${keyBucketSql(spec.primaryKey.map(ident))}`);
