@@ -3,9 +3,11 @@
  * rate. Reads the benchmark CSV, then writes the same already-typed rows in the ways a Lake could store them.
  * Usage: node --import tsx bench/ingest-floor.ts [--rows 10000000] [--memory 1GB]
  */
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { columnSql } from '../src/lake/duckdb-sql.ts';
+import type { FieldSpec } from '../src/modules/catalogue/types.ts';
 import { dataRoot, ensureFiles, fmt, log, root, type Figures } from './lib.ts';
 
 const args = process.argv.slice(2);
@@ -13,8 +15,12 @@ const arg = (name: string, dflt: string) => (args.includes(`--${name}`) ? args[a
 const ROWS = Number(arg('rows', '10000000'));
 const MEMORY = arg('memory', '1GB');
 
-const COLUMNS = `credit_code VARCHAR, name VARCHAR, legal_rep VARCHAR, legal_rep_id VARCHAR, phone VARCHAR, district VARCHAR,
-  industry VARCHAR, capital DECIMAL(18,4), established_on DATE, status VARCHAR, _seq BIGINT, _at TIMESTAMP, _kb USMALLINT`;
+// The benchmark dataset's columns as the Lake defines them (FSST outright for always-distinct text).
+const SPEC = JSON.parse(readFileSync(join(root, 'bench', 'enterprise.json'), 'utf8')) as { fields: Partial<FieldSpec>[] };
+const COLUMNS = [
+  ...SPEC.fields.map((f) => columnSql({ primaryKey: false, sensitivity: 'public', format: null, required: false, ...f } as FieldSpec)),
+  '_seq BIGINT', '_at TIMESTAMP', '_kb USMALLINT',
+].join(', ');
 
 async function main() {
   const { csv } = await ensureFiles(ROWS, ['csv']);
@@ -40,15 +46,16 @@ async function main() {
   await step('stage_typed_rows', `CREATE TEMP TABLE typed AS SELECT * REPLACE (TRY_CAST(capital AS DECIMAL(18,4)) AS capital,
     TRY_CAST(established_on AS DATE) AS established_on), CAST(hash(credit_code) % 65536 AS USMALLINT) AS _kb FROM ${read}`);
   const select = `SELECT credit_code, name, legal_rep, legal_rep_id, phone, district, industry, capital, established_on, status, 1, TIMESTAMP '2026-01-01', _kb FROM typed`;
-  const table = async (name: string, settings: string, order: string) => {
+  const table = async (name: string, settings: string, order: string, columns = COLUMNS) => {
     const file = join(dir, `${name}.duckdb`);
-    await c.run(`ATTACH '${file}' AS ${name}; ${settings}; CREATE TABLE ${name}.t (${COLUMNS})`);
+    await c.run(`ATTACH '${file}' AS ${name}; ${settings}; CREATE TABLE ${name}.t (${columns})`);
     await step(name, `INSERT INTO ${name}.t ${select} ${order}; CHECKPOINT ${name}`, file);
     await c.run(`DETACH ${name}; RESET force_compression`);
   };
   await table('duckdb_compressed', 'SELECT 1', '');
   await table('duckdb_sorted_by_key', 'SELECT 1', 'ORDER BY _kb');
-  await table('duckdb_uncompressed', "SET force_compression = 'uncompressed'", '');
+  figures.columns = COLUMNS;
+  await table('duckdb_uncompressed', "SET force_compression = 'uncompressed'", '', COLUMNS.replaceAll(' USING COMPRESSION fsst', ''));
   for (const codec of ['snappy', 'zstd']) {
     const file = join(dir, `t-${codec}.parquet`);
     await step(`parquet_${codec}`, `COPY (${select}) TO '${file}' (FORMAT parquet, COMPRESSION ${codec})`, file);
