@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyError, type FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -34,7 +34,7 @@ declare module 'fastify' {
 }
 
 /** Maps Fastify's own error codes to the platform's stable ones. */
-function fastifyErrorToApp(err: FastifyError): AppError | null {
+function fastifyErrorToApp(err: FastifyError, req: FastifyRequest): AppError | null {
   if (err.validation) return new AppError('VALIDATION_FAILED', { reason: `${err.validationContext ?? 'request'} ${err.message.replace(/^(querystring|body|params|headers)\s*/, '')}` });
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -46,6 +46,8 @@ function fastifyErrorToApp(err: FastifyError): AppError | null {
       return new AppError('MALFORMED_BODY', { format: 'JSON', reason: err.message });
   }
   if (err instanceof SyntaxError || err.statusCode === 400) return new AppError('MALFORMED_BODY', { format: 'JSON', reason: err.message });
+  // The static file server refuses paths that climb out of its root (403) and missing files (404): both are not found.
+  if (err.statusCode === 403 || err.statusCode === 404) return new AppError('NOT_FOUND', { method: req.method, url: req.url.split('?')[0] });
   return null;
 }
 
@@ -69,7 +71,7 @@ export async function buildApp(config: Config, opts: { platform?: Platform; stor
 
   app.addSchema(ErrorEnvelope);
   app.setErrorHandler((err: FastifyError, req, reply) => {
-    const appErr = err instanceof AppError ? err : fastifyErrorToApp(err);
+    const appErr = err instanceof AppError ? err : fastifyErrorToApp(err, req);
     const retry = appErr?.details?.retryAfterSeconds;
     if (typeof retry === 'number') reply.header('retry-after', String(retry));
     if (appErr && (appErr.status < 500 || appErr.code === 'AUDIT_UNAVAILABLE')) {

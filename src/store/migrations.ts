@@ -429,4 +429,27 @@ export const MIGRATIONS: Record<string, Migration> = {
         SELECT driver, COUNT(*) FROM parking_reservations WHERE status IN ('held', 'confirmed', 'checked_in') GROUP BY driver`.execute(db);
     },
   },
+  '0010_parking_one_open_stay': {
+    async up(db: Kysely<unknown>) {
+      // A car is in at most once: one open pay-later session per plate, one open pass visit per plate and lot. Unique
+      // partial indexes make the database refuse the second entry (it was a check-then-insert before). Duplicates
+      // that check let through are closed at their own entry time, free of charge, keeping the first entry open.
+      await sql`UPDATE parking_credit_sessions SET exited_at = entered_at, charge_fen = 0
+        WHERE exited_at IS NULL AND EXISTS (SELECT 1 FROM parking_credit_sessions o WHERE o.plate = parking_credit_sessions.plate
+          AND o.exited_at IS NULL AND (o.entered_at < parking_credit_sessions.entered_at OR (o.entered_at = parking_credit_sessions.entered_at AND o.id < parking_credit_sessions.id)))`.execute(db);
+      await sql`CREATE UNIQUE INDEX parking_credit_sessions_one_open ON parking_credit_sessions (plate) WHERE exited_at IS NULL`.execute(db);
+      await db.schema.alterTable('parking_pass_visits').addColumn('lot_id', 'text').execute();
+      await db.schema.alterTable('parking_pass_visits').addColumn('plate', 'text').execute();
+      await sql`UPDATE parking_pass_visits SET lot_id = (SELECT p.lot_id FROM parking_passes p WHERE p.id = parking_pass_visits.pass_id),
+        plate = (SELECT p.plate FROM parking_passes p WHERE p.id = parking_pass_visits.pass_id)`.execute(db);
+      await sql`UPDATE parking_pass_visits SET exited_at = entered_at
+        WHERE exited_at IS NULL AND EXISTS (SELECT 1 FROM parking_pass_visits o WHERE o.lot_id = parking_pass_visits.lot_id AND o.plate = parking_pass_visits.plate
+          AND o.exited_at IS NULL AND (o.entered_at < parking_pass_visits.entered_at OR (o.entered_at = parking_pass_visits.entered_at AND o.id < parking_pass_visits.id)))`.execute(db);
+      await sql`CREATE UNIQUE INDEX parking_pass_visits_one_open ON parking_pass_visits (lot_id, plate) WHERE exited_at IS NULL`.execute(db);
+      await db.schema.createIndex('parking_pass_visits_car').on('parking_pass_visits').columns(['lot_id', 'plate', 'exited_at']).execute();
+      // The places a sharing window offers, which cap the passes sold for it; existing windows offer the lot's standard places.
+      await db.schema.alterTable('parking_share_windows').addColumn('places', 'integer').execute();
+      await sql`UPDATE parking_share_windows SET places = (SELECT l.cap_standard FROM parking_lots l WHERE l.id = parking_share_windows.lot_id)`.execute(db);
+    },
+  },
 };

@@ -315,6 +315,8 @@ export interface ParkingShareWindowTable {
   periods: string;
   price_fen: number;
   overstay_fen_per_hour: number;
+  /** Places the lot shares in this window: passes valid at the same time are sold up to this number. */
+  places: number;
   created_at: string;
 }
 
@@ -335,6 +337,9 @@ export interface ParkingPassTable {
 export interface ParkingPassVisitTable {
   id: string;
   pass_id: string;
+  /** The pass's lot and plate, so that one open visit per car and lot is a unique index. */
+  lot_id: string;
+  plate: string;
   entered_at: string;
   window_ends_at: string;
   exited_at: string | null;

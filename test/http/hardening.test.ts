@@ -1,5 +1,6 @@
 // Holes found in review, each closed and kept closed: lockout races, registrant tokens, org-admin reach,
 // password guessing, throttled failures, audited denials and administration, sort-order leaks, SQL starvation.
+import { request } from 'node:http';
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -143,5 +144,24 @@ describe('hardening', () => {
   it('ignores a malformed session cookie instead of failing', async () => {
     const r = await app.inject({ url: '/api/v1/hub/summary', headers: { cookie: 'xmc_session=%E0%A4%A' }, remoteAddress: '10.9.0.1' });
     expect(r.statusCode).toBeLessThan(500);
+  });
+
+  it('answers a path that climbs out of the web root with a 404, not a 500', async () => {
+    // Over a real socket: a client may send the dots as they are (curl --path-as-is), which inject would normalise.
+    const address = await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = new URL(address);
+    for (const path of ['/x/../../etc/passwd', '/assets/../../../package.json']) {
+      const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path }, (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(status, path).toBe(404);
+      expect(body).not.toMatch(/root:|"dependencies"/);
+    }
   });
 });

@@ -2,7 +2,7 @@
 // the sharing window, overstays charged per started hour, suspension at the third overstay; pay-later charges in
 // integer fen on an append-only ledger whose entries always sum to the balance.
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AppError } from '../../src/errors.ts';
 import { cliActor } from '../../src/modules/access/actor.ts';
 import { STORE_BACKENDS, as, signIn, testApp, tokenFor } from '../helpers.ts';
@@ -17,6 +17,19 @@ function bjDay(days: number): string {
 /** An ISO time in Beijing on a day. */
 const at = (day: string, hhmm: string) => `${day}T${hhmm}:00+08:00`;
 const iso = (s: string) => new Date(s).toISOString();
+
+/**
+ * Sends what a lot's system reports at the moment it happens: the server's clock reads a minute after `t` meanwhile
+ * (reports more than a few minutes ahead of the clock, or a week behind it, are refused).
+ */
+async function happening<T>(t: string | number, send: () => Promise<T>): Promise<T> {
+  vi.useFakeTimers({ toFake: ['Date'], now: (typeof t === 'number' ? t : Date.parse(t)) + 60_000, shouldAdvanceTime: true });
+  try {
+    return await send();
+  } finally {
+    vi.useRealTimers();
+  }
+}
 /** The day `n` days after a day. */
 const plus = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY).toISOString().slice(0, 10);
 
@@ -117,8 +130,8 @@ describe.each(STORE_BACKENDS)('off-peak passes and credit parking on $name', ({ 
       expect(buy.statusCode, buy.body).toBe(201);
       const pass = buy.json() as { id: string; priceFen: number; state: string };
       expect(pass).toMatchObject({ priceFen: 15000, state: 'active' });
-      const enter = (plate: string, t: string, app = parkSystem) => post(app, `/parking/lots/${lotId}/pass-entries`, { plate, at: t });
-      const exit = (plate: string, t: string) => post(parkSystem, `/parking/lots/${lotId}/pass-exits`, { plate, at: t });
+      const enter = (plate: string, t: string, app = parkSystem) => happening(t, () => post(app, `/parking/lots/${lotId}/pass-entries`, { plate, at: t }));
+      const exit = (plate: string, t: string) => happening(t, () => post(parkSystem, `/parking/lots/${lotId}/pass-exits`, { plate, at: t }));
 
       const midday = await enter('闽D10001', at(W, '12:00'));
       expect(midday.statusCode).toBe(409);
@@ -154,22 +167,23 @@ describe.each(STORE_BACKENDS)('off-peak passes and credit parking on $name', ({ 
 
     it('follows the work calendar: a public holiday is shared all day, a make-up working day is not', async () => {
       await post(resident, '/parking/passes', { windowId, plate: '闽D10002' });
-      const holiday = await post(parkSystem, `/parking/lots/${lotId}/pass-entries`, { plate: '闽D10002', at: at(plus(W, 7), '12:00') });
+      const report = (kind: 'entries' | 'exits', t: string) => happening(t, () => post(parkSystem, `/parking/lots/${lotId}/pass-${kind}`, { plate: '闽D10002', at: t }));
+      const holiday = await report('entries', at(plus(W, 7), '12:00'));
       expect(holiday.statusCode, holiday.body).toBe(201);
       // Tuesday night joins the holiday: the stretch ends at Thursday 00:00.
       expect((holiday.json() as { windowEndsAt: string }).windowEndsAt).toBe(iso(at(plus(W, 8), '00:00')));
-      expect((await post(parkSystem, `/parking/lots/${lotId}/pass-exits`, { plate: '闽D10002', at: at(plus(W, 7), '23:00') })).json()).toMatchObject({ overstayFen: 0 });
-      const makeUp = await post(parkSystem, `/parking/lots/${lotId}/pass-entries`, { plate: '闽D10002', at: at(plus(W, 11), '12:00') });
+      expect((await report('exits', at(plus(W, 7), '23:00'))).json()).toMatchObject({ overstayFen: 0 });
+      const makeUp = await report('entries', at(plus(W, 11), '12:00'));
       expect((makeUp.json() as { error: { code: string } }).error.code).toBe('PASS_OUTSIDE_WINDOW');
-      expect((await post(parkSystem, `/parking/lots/${lotId}/pass-entries`, { plate: '闽D10002', at: at(plus(W, 10), '12:00') })).statusCode).toBe(201);
+      expect((await report('entries', at(plus(W, 10), '12:00'))).statusCode).toBe(201);
     });
   });
 
   describe('credit parking (信用停车)', () => {
     let lotId: string;
     let oddLot: string;
-    const checkIn = (plate: string, t: string, lot = lotId) => post(parkSystem, `/parking/lots/${lot}/credit-check-in`, { plate, at: t });
-    const checkOut = (plate: string, t: string, lot = lotId) => post(parkSystem, `/parking/lots/${lot}/credit-check-out`, { plate, at: t });
+    const checkIn = (plate: string, t: string, lot = lotId) => happening(t, () => post(parkSystem, `/parking/lots/${lot}/credit-check-in`, { plate, at: t }));
+    const checkOut = (plate: string, t: string, lot = lotId) => happening(t, () => post(parkSystem, `/parking/lots/${lot}/credit-check-out`, { plate, at: t }));
     const account = async (plate: string) =>
       (await steward.inject({ url: `/api/v1/parking/credit/accounts/${encodeURIComponent(plate)}` })).json() as { state: string; balanceFen: number; ledgerSumFen: number; entries: { kind: string; amountFen: number }[] };
 
@@ -242,14 +256,14 @@ describe.each(STORE_BACKENDS)('off-peak passes and credit parking on $name', ({ 
         const end = start + (1 + rand(1500)) * 60_000;
         clock.set(plate, end);
         try {
-          await credit.checkIn(OP, lot.id, { plate, at: new Date(start).toISOString() });
+          await happening(start, () => credit.checkIn(OP, lot.id, { plate, at: new Date(start).toISOString() }));
         } catch (e) {
           expect(e instanceof AppError && e.code).toBe('CREDIT_SUSPENDED');
           suspensions++;
           await credit.settle(new Date(start));
-          await credit.checkIn(OP, lot.id, { plate, at: new Date(start).toISOString() });
+          await happening(start, () => credit.checkIn(OP, lot.id, { plate, at: new Date(start).toISOString() }));
         }
-        const out = await credit.checkOut(OP, lot.id, { plate, at: new Date(end).toISOString() });
+        const out = await happening(end, () => credit.checkOut(OP, lot.id, { plate, at: new Date(end).toISOString() }));
         const fen = referenceFen(lot.bands, start, end);
         expect(out.chargeFen).toBe(fen);
         expected.set(plate, expected.get(plate)! + fen);
@@ -275,5 +289,94 @@ describe.each(STORE_BACKENDS)('off-peak passes and credit parking on $name', ({ 
         expect(await credit.account(OP, plate)).toMatchObject({ balanceFen: 0, ledgerSumFen: 0, state: 'active' });
       }
     }, 120_000);
+  });
+
+  describe('races and bad reports', () => {
+    let shared: string;
+    let garage: string;
+    const codeOf = (r: PromiseSettledResult<unknown>) => (r.status === 'fulfilled' ? 'ok' : r.reason instanceof AppError ? r.reason.code : String(r.reason));
+    const tally = (rs: PromiseSettledResult<unknown>[]) => rs.map(codeOf).reduce<Record<string, number>>((m, c) => ({ ...m, [c]: (m[c] ?? 0) + 1 }), {});
+
+    beforeAll(async () => {
+      shared = await newLot('shared');
+      garage = await newLot('garage');
+      await base.platform.parkingCredit.putScores(OP, Array.from({ length: 5 }, (_, i) => ({ plate: `闽D4000${i}`, score: 900 })));
+    });
+
+    it('lets the database keep one of many concurrent entries of a car, on a pass and on credit', async () => {
+      const { parkingPasses: passes, parkingCredit: credit, store } = base.platform;
+      const w = await passes.createWindow(OP, shared, { name: '全天', periods: [{ days: 'workday', from: '00:00', to: '24:00' }, { days: 'restday', from: '00:00', to: '24:00' }], priceFen: 100, overstayFenPerHour: 100 });
+      await passes.buy(OP, { windowId: w.id, plate: '闽D40001' });
+      const entries = await Promise.allSettled(Array.from({ length: 20 }, () => passes.enter(OP, shared, { plate: '闽D40001' })));
+      expect(tally(entries)).toEqual({ ok: 1, PARKING_SESSION_STATE: 19 });
+      const open = await store.db.selectFrom('parking_pass_visits').select('id').where('plate', '=', '闽D40001').where('exited_at', 'is', null).execute();
+      expect(open.length).toBe(1);
+
+      const checkIns = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => credit.checkIn(OP, i % 2 ? garage : shared, { plate: '闽D40002' })));
+      expect(tally(checkIns)).toEqual({ ok: 1, PARKING_SESSION_STATE: 19 });
+      const sessions = await store.db.selectFrom('parking_credit_sessions').select('id').where('plate', '=', '闽D40002').where('exited_at', 'is', null).execute();
+      expect(sessions.length).toBe(1);
+    });
+
+    it('settles each charge once when settlement runs race, and answers every run', async () => {
+      const credit = base.platform.parkingCredit;
+      for (let i = 0; i < 3; i++) {
+        const t0 = Date.now() - (3 - i) * 3 * 3600_000;
+        await happening(t0, () => credit.checkIn(OP, garage, { plate: '闽D40003', at: new Date(t0).toISOString() }));
+        await happening(t0 + 3600_000, () => credit.checkOut(OP, garage, { plate: '闽D40003', at: new Date(t0 + 3600_000).toISOString() }));
+      }
+      const before = await credit.account(OP, '闽D40003');
+      expect(before.balanceFen).toBeGreaterThan(0);
+      const runs = await Promise.allSettled(Array.from({ length: 4 }, () => credit.settle()));
+      expect(tally(runs)).toEqual({ ok: 4 });
+      const settled = runs.flatMap((r) => (r.status === 'fulfilled' ? r.value.settlements.filter((s) => s.plate === '闽D40003') : []));
+      expect(settled.reduce((n, s) => n + s.amountFen, 0)).toBe(before.balanceFen);
+      expect(settled.reduce((n, s) => n + s.entries, 0)).toBe(3);
+      expect(await credit.account(OP, '闽D40003')).toMatchObject({ balanceFen: 0, ledgerSumFen: 0 });
+    });
+
+    it("sells a window's passes up to its places, once per car, and none to a car whose pass there is suspended", async () => {
+      const passes = base.platform.parkingPasses;
+      const w = await passes.createWindow(OP, shared, { name: '夜间', periods: [{ days: 'workday', from: '19:00', to: '07:00' }], priceFen: 9000, overstayFenPerHour: 300, places: 3 });
+      expect(w.places).toBe(3);
+      const buys = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => passes.buy(OP, { windowId: w.id, plate: `闽E5000${i}` })));
+      expect(tally(buys)).toEqual({ ok: 3, PASSES_SOLD_OUT: 7 });
+      const mine = buys.find((r) => r.status === 'fulfilled') as PromiseFulfilledResult<{ plate: string }>;
+      await expect(passes.buy(OP, { windowId: w.id, plate: mine.value.plate })).rejects.toMatchObject({ code: 'PASS_EXISTS' });
+      // A pass starting after the sold ones end is for sale again.
+      const later = new Date(Date.now() + 31 * DAY).toISOString();
+      expect((await passes.buy(OP, { windowId: w.id, plate: '闽E50009', validFrom: later })).state).toBe('active');
+
+      const other = await passes.createWindow(OP, shared, { name: '周末', periods: [{ days: 'restday', from: '00:00', to: '24:00' }], priceFen: 100, overstayFenPerHour: 100 });
+      await base.platform.store.db.updateTable('parking_passes').set({ state: 'suspended' }).where('plate', '=', mine.value.plate).execute();
+      await expect(passes.buy(OP, { windowId: other.id, plate: mine.value.plate })).rejects.toMatchObject({ code: 'PASS_SUSPENDED' });
+      const tooMany = await post(steward, `/parking/lots/${shared}/share-windows`, { name: 'x', periods: [{ days: 'workday', from: '19:00', to: '07:00' }], priceFen: 1, overstayFenPerHour: 1, places: 21 });
+      expect(tooMany.json()).toMatchObject({ error: { code: 'VALIDATION_FAILED', message: expect.stringContaining('20 places') } });
+    });
+
+    it('refuses reports dated far from now, unreadable times and plates that are not plates, with a 400 that says why', async () => {
+      const bad = async (url: string, payload: object, app = parkSystem) => {
+        const r = await post(app, url, payload);
+        expect(r.statusCode, r.body).toBe(400);
+        return (r.json() as { error: { code: string; message: string } }).error;
+      };
+      expect((await bad(`/parking/lots/${garage}/credit-check-in`, { plate: '闽D40004', at: '2099-01-01T00:00:00Z' })).message).toContain('in the future');
+      expect((await bad(`/parking/lots/${garage}/credit-check-in`, { plate: '闽D40004', at: '2020-01-01T00:00:00+08:00' })).message).toContain('days ago');
+      expect((await bad(`/parking/lots/${garage}/credit-check-in`, { plate: '闽D40004', at: 'Tue, 1 Dec 2026 10:00:00 GMT' })).message).toContain('ISO 8601');
+      expect((await bad(`/parking/lots/${garage}/credit-check-in`, { plate: '\u202e闽D40004' })).message).toContain('\\u202e');
+      expect((await bad(`/parking/lots/${garage}/credit-check-in`, { plate: '闽D4000' })).message).toContain('number plate');
+      const w = (await passes()).items[0] as { id: string };
+      expect((await bad('/parking/passes', { windowId: w.id, plate: '闽D40004', validFrom: '+275760-09-13T00:00:00Z' }, resident)).message).toContain('ISO 8601');
+      expect((await bad('/parking/passes', { windowId: w.id, plate: '闽D40004', validFrom: '1900-01-01T00:00:00Z' }, resident)).message).toContain('validFrom');
+      // Typed as people type them, plates are stored in one form; a time without an offset is Beijing time.
+      const t = new Date(Date.now() - 3600_000 + 8 * 3600_000).toISOString().slice(0, 16);
+      const r = await post(parkSystem, `/parking/lots/${garage}/credit-check-in`, { plate: '闽ｄ·４０００４', at: t });
+      expect(r.statusCode, r.body).toBe(201);
+      expect(r.json()).toMatchObject({ plate: '闽D40004', enteredAt: new Date(`${t}:00+08:00`).toISOString() });
+      const account = await steward.inject({ url: `/api/v1/parking/credit/accounts/${encodeURIComponent('闽D49999')}` });
+      expect(account.statusCode).toBe(404);
+      expect(account.json().error.code).toBe('CREDIT_ACCOUNT_NOT_FOUND');
+    });
+    const passes = async () => (await base.inject({ url: `/api/v1/parking/lots/${shared}/share-windows` })).json() as { items: unknown[] };
   });
 });

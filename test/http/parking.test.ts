@@ -1,7 +1,7 @@
 // Smart parking over HTTP, on both Stores: lots, pushes from each lot's own system, the open GeoJSON feed, and
 // reservations that never overbook — the database picks the winners of every slice.
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cliActor } from '../../src/modules/access/actor.ts';
 import { STORE_BACKENDS, as, signIn, testApp, tokenFor } from '../helpers.ts';
 
@@ -90,6 +90,10 @@ describe.each(STORE_BACKENDS)('smart parking on $name', ({ databaseUrl }) => {
     const gap = await admin.inject({ method: 'POST', url: '/api/v1/parking/lots', payload: { ...body, tariff: [{ from: '08:00', to: '20:00', fenPerHour: 800 }] } });
     expect(gap.statusCode).toBe(400);
     expect(gap.json().error.message).toContain('does not cover 00:00');
+    for (const [lon, lat] of [[0, 0], [118.07, 25.45], [121.47, 31.23]]) {
+      const away = await admin.inject({ method: 'POST', url: '/api/v1/parking/lots', payload: { ...body, lon, lat } });
+      expect(away.json().error, `${lon},${lat}`).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('is not in district 350203') });
+    }
     const r = await admin.inject({ method: 'POST', url: '/api/v1/parking/lots', payload: { ...body, id: 'lot-gly' } });
     expect(r.statusCode).toBe(201);
     expect(r.json()).toMatchObject({ id: 'lot-gly', capacity: { standard: 5, ev: 0 }, live: { total: 5, free: null, state: 'unknown' } });
@@ -130,8 +134,15 @@ describe.each(STORE_BACKENDS)('smart parking on $name', ({ databaseUrl }) => {
 
     expect((await step(driver, r.id, 'confirm')).json()).toMatchObject({ status: 'confirmed', holdExpiresAt: null });
     expect((await step(driver, r.id, 'confirm')).json().error.code).toBe('RESERVATION_STATE');
-    expect((await step(parkSystem, r.id, 'check-in')).json()).toMatchObject({ status: 'checked_in', checkedInAt: expect.any(String) });
-    expect((await step(parkSystem, r.id, 'check-out')).json()).toMatchObject({ status: 'completed', checkedOutAt: expect.any(String) });
+    // A check-in opens half an hour before the window: not a day ahead, which would dodge the no-show release.
+    expect((await step(parkSystem, r.id, 'check-in')).json().error).toMatchObject({ code: 'CHECK_IN_TOO_EARLY', message: expect.stringContaining('13:30') });
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.parse(bj(1, '13:35')), shouldAdvanceTime: true });
+    try {
+      expect((await step(parkSystem, r.id, 'check-in')).json()).toMatchObject({ status: 'checked_in', checkedInAt: expect.any(String) });
+      expect((await step(parkSystem, r.id, 'check-out')).json()).toMatchObject({ status: 'completed', checkedOutAt: expect.any(String) });
+    } finally {
+      vi.useRealTimers();
+    }
     // The whole window lies ahead, so all of it is given back.
     expect((await counters(lot.id)).map((c) => c.booked)).toEqual([0, 0, 0, 0]);
 
@@ -236,6 +247,12 @@ describe.each(STORE_BACKENDS)('smart parking on $name', ({ databaseUrl }) => {
     const e = (await parkSystem.inject({ method: 'POST', url, payload: { events } })).json();
     // standard 6 + 2 = 8; ev 1 − 2 stays at 0.
     expect(e.live.spaces).toEqual({ standard: { total: 10, free: 2 }, ev: { total: 4, free: 4 } });
+    // A count taken before the events already applied arrives late: it is stale and changes nothing.
+    const late = await parkSystem.inject({ method: 'POST', url, payload: { counts: { standard: 1 }, at: new Date(Date.now() - 600_000).toISOString() } });
+    expect(late.json().live.spaces.standard).toEqual({ total: 10, free: 2 });
+    const fresh = await parkSystem.inject({ method: 'POST', url, payload: { counts: { standard: 1 } } });
+    expect(fresh.json().live.spaces.standard).toEqual({ total: 10, free: 9 });
+    await parkSystem.inject({ method: 'POST', url, payload: { counts: { standard: 8 } } });
 
     // A reservation covering now keeps its place free for its driver.
     const now = Date.now();
@@ -268,6 +285,9 @@ describe.each(STORE_BACKENDS)('smart parking on $name', ({ databaseUrl }) => {
     expect(await ids('near=118.1465,24.513&radius=200')).toEqual([huli.id]);
     expect(await ids('near=118.1465,24.513&radius=1000')).toEqual([huli.id, near.id]);
     expect((await base.inject({ url: '/api/v1/parking/lots.geojson?bbox=1,2,3' })).json().error.code).toBe('VALIDATION_FAILED');
+    for (const q of ['bbox=,,,', 'near=0x10,24', 'near=118.1,', 'bbox=1e2,2,3,4']) {
+      expect((await base.inject({ url: `/api/v1/parking/lots.geojson?${q}` })).json().error.code, q).toBe('VALIDATION_FAILED');
+    }
 
     // ETag and 304; a push changes the feed and its tag.
     const etag = String(all.headers.etag);

@@ -7,7 +7,8 @@ import { requireAccess } from '../access/policy.ts';
 import type { OrganisationService } from '../organisations/service.ts';
 import type { QueryService } from '../query/service.ts';
 import type { ParkingHub } from './hub.ts';
-import { eventTime, requireLotSystem } from './lot-system.ts';
+import { eventTime, isPlate, normalisePlate, parseInstant } from './inputs.ts';
+import { requireLotSystem } from './lot-system.ts';
 import type { LotRow } from './repository.ts';
 import { PARKING_ORG } from './service.ts';
 import { Tariff, type TariffBand } from './tariff.ts';
@@ -90,7 +91,7 @@ export class CreditService {
       }
       const rows: { plate: string; score: number }[] = [];
       for (const r of page.items as Record<string, unknown>[]) {
-        const plate = typeof r[plateField] === 'string' ? (r[plateField] as string).trim() : '';
+        const plate = typeof r[plateField] === 'string' && isPlate(r[plateField] as string) ? normalisePlate(r[plateField] as string) : '';
         const score = Number(r[scoreField]);
         if (!plate || !Number.isInteger(score) || score < 0 || score > 1000) skipped++;
         else rows.push({ plate, score });
@@ -112,12 +113,13 @@ export class CreditService {
   async putScores(actor: Actor, scores: { plate: string; score: number }[]) {
     requireAccess({ actor, permission: 'parking.manage', orgs: [PARKING_ORG] });
     const now = new Date().toISOString();
-    for (const s of scores) {
+    const rows = scores.map((s) => {
       if (!Number.isInteger(s.score) || s.score < 0 || s.score > 1000) fail('VALIDATION_FAILED', { reason: `score of ${s.plate} must be an integer 0–1000` });
-    }
+      return { plate: normalisePlate(s.plate), score: s.score };
+    });
     await this.store.db.transaction().execute(async (tx) => {
-      for (const s of scores) {
-        await tx.insertInto('parking_credit_scores').values({ plate: s.plate.trim(), score: s.score, updated_at: now })
+      for (const s of rows) {
+        await tx.insertInto('parking_credit_scores').values({ plate: s.plate, score: s.score, updated_at: now })
           .onConflict((oc) => oc.column('plate').doUpdateSet({ score: s.score, updated_at: now })).execute();
       }
     });
@@ -128,7 +130,7 @@ export class CreditService {
   async checkIn(actor: Actor, lotId: string, input: { plate: string; at?: string }) {
     const lot = await this.requireLot(lotId);
     await requireLotSystem(this.orgs, actor, lot);
-    const plate = input.plate.trim();
+    const plate = normalisePlate(input.plate);
     const iso = new Date(eventTime(input.at)).toISOString();
     const s = await this.store.db.selectFrom('parking_credit_scores').select('score').where('plate', '=', plate).executeTakeFirst();
     const score = s ? Number(s.score) : null;
@@ -137,10 +139,11 @@ export class CreditService {
       .onConflict((oc) => oc.column('plate').doNothing()).execute();
     const a = await this.accountRow(plate);
     if (a.state === 'suspended') fail('CREDIT_SUSPENDED', { plate, arrearsFen: safeFen(a.balance_fen), limitFen: this.settings.arrearsLimitFen });
-    const open = await this.store.db.selectFrom('parking_credit_sessions').select('id').where('plate', '=', plate).where('exited_at', 'is', null).executeTakeFirst();
-    if (open) fail('PARKING_SESSION_STATE', { plate, reason: 'is already parked on credit', lot: lot.id });
     const id = `cs-${randomBytes(6).toString('hex')}`;
-    await this.store.db.insertInto('parking_credit_sessions').values({ id, lot_id: lot.id, plate, entered_at: iso, exited_at: null, charge_fen: null }).execute();
+    // One open session per plate is a unique index: of two check-ins racing, the database keeps one.
+    const ins = await this.store.db.insertInto('parking_credit_sessions').values({ id, lot_id: lot.id, plate, entered_at: iso, exited_at: null, charge_fen: null })
+      .onConflict((oc) => oc.doNothing()).executeTakeFirst();
+    if (Number(ins.numInsertedOrUpdatedRows ?? 0) !== 1) fail('PARKING_SESSION_STATE', { plate, reason: 'is already parked on credit', lot: lot.id });
     this.source?.hub.session({ session_id: id, kind: 'credit', lot_id: lot.id, space_type: null, plate, starts_at: iso, ends_at: null, status: 'parked', amount_fen: 0 });
     return { sessionId: id, plate, lotId: lot.id, enteredAt: iso, score };
   }
@@ -152,7 +155,7 @@ export class CreditService {
   async checkOut(actor: Actor, lotId: string, input: { plate: string; at?: string }) {
     const lot = await this.requireLot(lotId);
     await requireLotSystem(this.orgs, actor, lot);
-    const plate = input.plate.trim();
+    const plate = normalisePlate(input.plate);
     const t = eventTime(input.at);
     const iso = new Date(t).toISOString();
     const open = await this.store.db.selectFrom('parking_credit_sessions').selectAll().where('lot_id', '=', lot.id).where('plate', '=', plate).where('exited_at', 'is', null).executeTakeFirst();
@@ -200,6 +203,8 @@ export class CreditService {
         await tx.insertInto('parking_credit_settled').columns(['entry_id', 'settlement_id'])
           .expression(tx.selectFrom('parking_credit_ledger as l').select(['l.id', sql<string>`${settlementId}`.as('settlement_id')])
             .where('l.plate', '=', plate).where('l.kind', '=', 'charge').where('l.created_at', '<=', at).where(unsettled))
+          // A run racing this one (the daily run and an operator's) settles each charge once: the later insert skips it.
+          .onConflict((oc) => oc.column('entry_id').doNothing())
           .execute();
         const sum = await tx.selectFrom('parking_credit_ledger as l').innerJoin('parking_credit_settled as s', 's.entry_id', 'l.id')
           .select([(eb) => eb.fn.sum<string>('l.amount_fen').as('fen'), (eb) => eb.fn.countAll<number>().as('n')])
@@ -251,14 +256,20 @@ export class CreditService {
   /** Runs a settlement on an operator's request (the transport department's stewards, the platform operator). */
   async settleAs(actor: Actor, at?: string) {
     requireAccess({ actor, permission: 'parking.manage', orgs: [PARKING_ORG] });
-    return this.settle(at === undefined ? new Date() : new Date(eventTime(at)));
+    const nowMs = Date.now();
+    if (at === undefined) return this.settle(new Date(nowMs));
+    // Any cutoff in the past (a month's end, say); none ahead of the clock, where charges are still to come.
+    const cutoff = parseInstant(at, 'at');
+    if (cutoff > nowMs) fail('VALIDATION_FAILED', { reason: `at ${at} is in the future; a settlement covers charges recorded up to now at the latest` });
+    return this.settle(new Date(cutoff));
   }
 
   /** A driver's pay-later account: state, balance, the ledger sum (always equal to it) and the latest entries. */
   async account(actor: Actor, plate: string) {
     requireAccess({ actor, permission: 'parking.manage', orgs: [PARKING_ORG] });
+    plate = normalisePlate(plate);
     const a = await this.store.db.selectFrom('parking_credit_accounts').selectAll().where('plate', '=', plate).executeTakeFirst();
-    if (!a) fail('VALIDATION_FAILED', { reason: `${plate} has no pay-later account` });
+    if (!a) fail('CREDIT_ACCOUNT_NOT_FOUND', { plate });
     const sum = await this.store.db.selectFrom('parking_credit_ledger').select((eb) => eb.fn.sum<string>('amount_fen').as('fen')).where('plate', '=', plate).executeTakeFirstOrThrow();
     const entries = await this.store.db.selectFrom('parking_credit_ledger').selectAll().where('plate', '=', plate).orderBy('created_at', 'desc').orderBy('id').limit(100).execute();
     return {

@@ -13,14 +13,6 @@ export async function requireLotSystem(orgs: OrganisationService, actor: Actor, 
   }
 }
 
-/** An event time reported by a lot's system (ISO 8601); now when absent. */
-export function eventTime(at: string | undefined): number {
-  if (at === undefined) return Date.now();
-  const t = Date.parse(at);
-  if (!Number.isFinite(t)) fail('VALIDATION_FAILED', { reason: `${at} is not an ISO 8601 time` });
-  return t;
-}
-
 /** A driver key for the person or system acting (who holds a pass). */
 export function holderKey(actor: Actor): string {
   if (actor.kind === 'anonymous') fail('AUTH_REQUIRED');

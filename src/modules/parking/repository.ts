@@ -52,25 +52,28 @@ export class ParkingRepository {
   }
 
   /**
-   * Applies a push from a lot's system in one transaction: absolute counts replace the occupied figure, event
-   * deltas move it (never below zero), and each type's last event time only moves forward.
+   * Applies a push from a lot's system in one transaction: absolute counts (taken at `countAt`) replace the occupied
+   * figure unless something later has been applied already (a count that arrives late is stale), event deltas move
+   * it (never below zero), and each type's last event time only moves forward.
    */
-  async applyOccupancy(lotId: string, counts: Map<SpaceType, number>, deltas: Map<SpaceType, number>, at: string): Promise<void> {
+  async applyOccupancy(lotId: string, counts: Map<SpaceType, number>, deltas: Map<SpaceType, number>, at: string, countAt: string): Promise<void> {
     await this.store.db.transaction().execute(async (tx) => {
       const types = [...new Set([...counts.keys(), ...deltas.keys()])];
       if (types.length === 0) return;
       await tx
         .insertInto('parking_occupancy')
-        .values(types.map((t) => ({ lot_id: lotId, space_type: t, occupied: 0, last_event_at: at })))
+        // '' sorts before every time: a type's first count is never taken for stale.
+        .values(types.map((t) => ({ lot_id: lotId, space_type: t, occupied: 0, last_event_at: '' })))
         .onConflict((oc) => oc.columns(['lot_id', 'space_type']).doNothing())
         .execute();
       for (const t of types) {
         const delta = deltas.get(t) ?? 0;
         const count = counts.get(t);
+        const moved = sql<number>`CASE WHEN occupied + ${delta} < 0 THEN 0 ELSE occupied + ${delta} END`;
         await tx
           .updateTable('parking_occupancy')
           .set({
-            occupied: count !== undefined ? Math.max(0, count + delta) : sql<number>`CASE WHEN occupied + ${delta} < 0 THEN 0 ELSE occupied + ${delta} END`,
+            occupied: count !== undefined ? sql<number>`CASE WHEN last_event_at <= ${countAt} THEN ${Math.max(0, count + delta)} ELSE ${moved} END` : moved,
             last_event_at: sql<string>`CASE WHEN last_event_at < ${at} THEN ${at} ELSE last_event_at END`,
           })
           .where('lot_id', '=', lotId)

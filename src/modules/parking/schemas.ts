@@ -5,7 +5,7 @@ export const SpaceTypeSchema = Type.Union([Type.Literal('standard'), Type.Litera
 
 const Count = Type.Integer({ minimum: 0, maximum: 100_000 });
 const Clock = Type.String({ pattern: '^([01][0-9]|2[0-4]):[0-5][0-9]$', description: 'HH:MM, Beijing time' });
-const Time = Type.String({ minLength: 10, maxLength: 40, description: 'ISO 8601 time, e.g. 2025-06-02T14:00:00+08:00' });
+const Time = Type.String({ minLength: 10, maxLength: 40, description: 'ISO 8601 time, e.g. 2025-06-02T14:00:00+08:00; Beijing time when no offset is given' });
 
 /** A lot id in a path. */
 export const LotParams = Type.Object({ id: Type.String({ minLength: 2, maxLength: 40, pattern: '^[A-Za-z0-9-]+$' }) });
@@ -73,6 +73,7 @@ export const NewShareWindowBody = Type.Object({
   ),
   priceFen: Fen,
   overstayFenPerHour: Fen,
+  places: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, description: "places shared in the window: passes valid at the same time are sold up to this number (default: the lot's standard places)" })),
 });
 
 /** The body that buys a pass. */

@@ -9,13 +9,25 @@ import type { QueryService } from '../query/service.ts';
 import type { ParkingHub, SessionRecord } from './hub.ts';
 import { auditedActions, type Audited } from '../access/audited.ts';
 import { LiveBoard } from './live-board.ts';
+import { DistrictMap } from './sim/district-map.ts';
 import { LotIndex } from './lot-index.ts';
 import { OccupancyModel, toSeries, type Observation } from './occupancy-model.ts';
 import { OpeningHours, type OpeningPeriod } from './opening-hours.ts';
 import type { LotRow, ParkingRepository, ReservationRow } from './repository.ts';
+import { eventTime, normalisePlate, parseInstant } from './inputs.ts';
 import { Tariff, type TariffBand } from './tariff.ts';
 import { TimeSlices, type SliceWindow } from './time-slices.ts';
 import { LOT_KINDS, SPACE_TYPES, type LotKind, type LotState, type ReservationStatus, type SpaceType } from './types.ts';
+
+let districts: DistrictMap | null = null;
+/** Xiamen's district boundaries, read once. */
+function districtMap(): DistrictMap {
+  districts ??= DistrictMap.load();
+  return districts;
+}
+
+/** How early before its window a reservation may be checked in (入场). */
+const EARLY_CHECK_IN_MINUTES = 30;
 
 /** The organisation that runs the city's parking (交通运输局, the transport department): its stewards manage lots. */
 export const PARKING_ORG = 'JTJ';
@@ -121,8 +133,10 @@ function reservableLimit(lot: LotRow, t: SpaceType): number {
 }
 
 function numbers(s: string, n: number, what: string): number[] {
-  const v = s.split(',').map((x) => Number(x.trim()));
-  if (v.length !== n || v.some((x) => !Number.isFinite(x))) fail('VALIDATION_FAILED', { reason: `${what} must be ${n} comma-separated numbers` });
+  const parts = s.split(',').map((x) => x.trim());
+  const v = parts.map(Number);
+  // Plain decimals only: Number() would read '' as 0 and '0x10' as 16.
+  if (v.length !== n || parts.some((x) => !/^[+-]?(\d+\.?\d*|\.\d+)$/.test(x))) fail('VALIDATION_FAILED', { reason: `${what} must be ${n} comma-separated numbers` });
   return v;
 }
 
@@ -178,6 +192,9 @@ export class ParkingService {
     if (!DISTRICTS.some((d) => d.adcode === input.district)) fail('VALIDATION_FAILED', { reason: `district ${input.district} is not one of Xiamen's district adcodes (${DISTRICTS.map((d) => d.adcode).join(', ')})` });
     if (!LOT_KINDS.includes(input.kind)) fail('VALIDATION_FAILED', { reason: `kind must be one of ${LOT_KINDS.join(', ')}` });
     if (!(Math.abs(input.lon) <= 180 && Math.abs(input.lat) <= 90)) fail('VALIDATION_FAILED', { reason: 'lon and lat must be WGS-84 degrees' });
+    if (!districtMap().nearDistrict(input.district, input.lon, input.lat)) {
+      fail('VALIDATION_FAILED', { reason: `${input.lon},${input.lat} is not in district ${input.district}; give the lot's WGS-84 longitude and latitude (e.g. 118.089,24.479)` });
+    }
     const caps = Object.fromEntries(SPACE_TYPES.map((t) => [t, input.capacity[t] ?? 0])) as Record<SpaceType, number>;
     if (SPACE_TYPES.every((t) => caps[t] === 0)) fail('VALIDATION_FAILED', { reason: 'a lot needs at least one space' });
     const tariff = Tariff.parse(input.tariff);
@@ -227,15 +244,11 @@ export class ParkingService {
       fail('FORBIDDEN', { reason: `only lot ${lot.id}'s own system ${lot.system_code} may push its occupancy` });
     }
     const nowMs = Date.now();
-    const when = (s: string | undefined) => {
-      if (s === undefined) return nowMs;
-      const t = Date.parse(s);
-      if (!Number.isFinite(t)) fail('VALIDATION_FAILED', { reason: `${s} is not an ISO 8601 time` });
-      return Math.min(t, nowMs);
-    };
+    const when = (s: string | undefined) => Math.min(eventTime(s, nowMs), nowMs);
     const counts = new Map<SpaceType, number>();
     const deltas = new Map<SpaceType, number>();
-    let latest = push.counts && Object.keys(push.counts).length > 0 ? when(push.at) : 0;
+    const countAt = when(push.at);
+    let latest = push.counts && Object.keys(push.counts).length > 0 ? countAt : 0;
     for (const [t, n] of Object.entries(push.counts ?? {}) as [SpaceType, number][]) {
       if (capacity(lot, t) === 0 && n > 0) fail('VALIDATION_FAILED', { reason: `lot ${lot.id} has no ${t} spaces` });
       counts.set(t, n);
@@ -248,7 +261,7 @@ export class ParkingService {
     }
     if (counts.size === 0 && deltas.size === 0) fail('VALIDATION_FAILED', { reason: 'send counts or events' });
     const at = new Date(latest).toISOString();
-    await this.repo.applyOccupancy(lot.id, counts, deltas, at);
+    await this.repo.applyOccupancy(lot.id, counts, deltas, at, new Date(countAt).toISOString());
     await this.board.refresh(lot.id, 'occupancy');
     // The system's last push time (its connection status) moves at most every 10 s, not on every push.
     if (nowMs - (this.touched.get(lot.system_code) ?? 0) > 10_000) {
@@ -382,7 +395,7 @@ export class ParkingService {
       id: `rsv-${randomBytes(8).toString('hex')}`, lot_id: lot.id, space_type: input.spaceType,
       starts_at: new Date(w.startMs).toISOString(), ends_at: new Date(w.endMs).toISOString(), slice_minutes: this.slices.minutes,
       status: 'held', hold_expires_at: new Date(now.getTime() + this.settings.holdMinutes * 60_000).toISOString(),
-      price_fen: this.tariff(lot).priceFen(w.startMs, w.endMs), driver, plate: input.plate ?? null,
+      price_fen: this.tariff(lot).priceFen(w.startMs, w.endMs), driver, plate: input.plate ? normalisePlate(input.plate) : null,
       checked_in_at: null, checked_out_at: null, created_at: now.toISOString(), updated_at: now.toISOString(),
     };
     const full = await this.repo.hold(row, w.slices, reservableLimit(lot, input.spaceType), this.settings.maxActivePerDriver);
@@ -417,8 +430,12 @@ export class ParkingService {
   async checkIn(actor: Actor, id: string) {
     return this.audited(actor, 'parking.reservation.check-in', { reservation: id }, async () => {
       const r = await this.load(actor, id, 'lot');
-      const now = new Date().toISOString();
-      if (now >= r.ends_at) return this.refuse(actor, id, 'checked in after its window');
+      const nowMs = Date.now();
+      const now = new Date(nowMs).toISOString();
+      if (now >= r.ends_at || r.status !== 'confirmed') return this.refuse(actor, id, now >= r.ends_at ? 'checked in after its window' : 'checked in');
+      // Arriving early is fine within a margin; a check-in hours ahead would dodge the no-show release of the window.
+      const opensMs = Date.parse(r.starts_at) - EARLY_CHECK_IN_MINUTES * 60_000;
+      if (nowMs < opensMs) fail('CHECK_IN_TOO_EARLY', { id, from: TimeSlices.label(opensMs, Date.parse(r.ends_at)).split('–')[0], minutes: EARLY_CHECK_IN_MINUTES });
       if (!(await this.repo.transition(r.id, ['confirmed'], 'checked_in', now, { patch: { checked_in_at: now } }))) return this.refuse(actor, id, 'checked in');
       return this.afterStep(actor, id);
     });
@@ -599,8 +616,7 @@ export class ParkingService {
     if (!SPACE_TYPES.includes(spaceType)) fail('VALIDATION_FAILED', { reason: `spaceType must be one of ${SPACE_TYPES.join(', ')}` });
     if (!(Math.abs(q.lon) <= 180 && Math.abs(q.lat) <= 90)) fail('VALIDATION_FAILED', { reason: 'lon and lat must be WGS-84 degrees' });
     const nowMs = Date.now();
-    const arriveMs = q.arrive === undefined ? nowMs : Date.parse(q.arrive);
-    if (!Number.isFinite(arriveMs)) fail('VALIDATION_FAILED', { reason: 'arrive must be an ISO 8601 time, e.g. 2025-06-02T14:00:00+08:00' });
+    const arriveMs = q.arrive === undefined ? nowMs : parseInstant(q.arrive, 'arrive');
     const at = Math.max(nowMs, arriveMs);
     if (at > nowMs + 30 * 86400_000) fail('VALIDATION_FAILED', { reason: 'guidance looks at most 30 days ahead' });
     const stay = q.stayMinutes ?? 120;

@@ -1,4 +1,5 @@
 import { fail } from '../../errors.ts';
+import { parseInstant } from './inputs.ts';
 
 const BEIJING_OFFSET_MS = 8 * 3600_000;
 
@@ -24,9 +25,8 @@ export class TimeSlices {
 
   /** The window [start, end) rounded out to slices; refuses empty, past and overlong windows. */
   cover(start: string, end: string, opts: { nowMs: number; maxHours: number; maxDaysAhead: number }): SliceWindow {
-    const s = Date.parse(start);
-    const e = Date.parse(end);
-    if (!Number.isFinite(s) || !Number.isFinite(e)) fail('VALIDATION_FAILED', { reason: 'start and end must be ISO 8601 times, e.g. 2025-06-02T14:00:00+08:00' });
+    const s = parseInstant(start, 'start');
+    const e = parseInstant(end, 'end');
     if (e <= s) fail('VALIDATION_FAILED', { reason: 'the end of the window must be after its start' });
     const startMs = Math.floor(s / this.ms) * this.ms;
     const endMs = Math.ceil(e / this.ms) * this.ms;

@@ -137,6 +137,16 @@ export class DistrictMap {
     return this.containsGcj(adcode, gx, gy);
   }
 
+  /**
+   * Whether a WGS-84 point lies within a district's bounding box widened by `marginDeg` (0.01° ≈ 1 km): a coarse
+   * check that catches a swapped coordinate or a lot placed in another city, not a lot across a district line.
+   */
+  nearDistrict(adcode: string, lon: number, lat: number, marginDeg = 0.01): boolean {
+    const [gx, gy] = wgs84ToGcj02(lon, lat);
+    const b = this.shape(adcode).box;
+    return gx >= b.minLon - marginDeg && gx <= b.maxLon + marginDeg && gy >= b.minLat - marginDeg && gy <= b.maxLat + marginDeg;
+  }
+
   /** The district a WGS-84 point lies in, or null (at sea, outside the city). */
   districtAt(lon: number, lat: number): string | null {
     const [gx, gy] = wgs84ToGcj02(lon, lat);
