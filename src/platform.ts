@@ -84,7 +84,7 @@ export async function openPlatform(config: Config, opts: { storeSchema?: string;
   const ingest = new IngestService(catalogue, batches, lake, metrics, access, config);
   const query = new QueryService(catalogue, lake, access, config);
   const hub = new HubService(catalogue, orgs, ingest, lake);
-  const sandbox = new SqlSandbox(catalogue, lake, access, { timeoutMs: config.sqlTimeoutMs, maxRows: config.sqlMaxRows });
+  const sandbox = new SqlSandbox(catalogue, lake, access, { timeoutMs: config.sqlTimeoutMs, maxRows: config.sqlMaxRows, maxBytes: config.sqlMaxBytes });
   const plans = new OpenPlanService(store, catalogue, orgs);
   const portal = new PortalService(catalogue, orgs, identity, sharing, plans);
   const parkingHub = new ParkingHub(catalogue, ingest, orgs, config.parkingSystemCode, log);

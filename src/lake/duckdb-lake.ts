@@ -2,7 +2,7 @@ import { mkdirSync, statSync, existsSync, createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBInstance, JsonDuckDBValueConverter, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { AppError } from '../errors.ts';
 import type { FieldSpec } from '../modules/catalogue/types.ts';
 import { filterFields, type Filter, type Literal } from '../modules/query/filter.ts';
@@ -643,7 +643,7 @@ export class DuckDbLake implements Lake {
     });
   }
 
-  async sandboxQuery(sql: string, tables: SandboxTable[], opts: { timeoutMs: number; maxRows: number }): Promise<SandboxResult> {
+  async sandboxQuery(sql: string, tables: SandboxTable[], opts: { timeoutMs: number; maxRows: number; maxBytes: number }): Promise<SandboxResult> {
     return this.sandboxLock.run(async () => {
       this.sandbox ??= await this.instance.connect();
       const c = this.sandbox;
@@ -666,21 +666,33 @@ export class DuckDbLake implements Lake {
       }
       const timer = setTimeout(() => c.interrupt(), opts.timeoutMs);
       try {
-        const reader = await c.streamAndReadUntil(sql, opts.maxRows + 1);
-        const names = reader.columnNames();
-        const types = reader.columnTypes().map((t) => t.toString());
-        const rows = (reader.getRowObjectsJson() as Record<string, unknown>[]).slice(0, opts.maxRows + 1);
-        const numeric = types.map((t) => /^(BIGINT|HUGEINT|UBIGINT|DECIMAL|DOUBLE|FLOAT|INTEGER|SMALLINT|TINYINT|UINTEGER)/.test(t));
-        for (const r of rows) {
-          names.forEach((n, i) => {
-            const v = r[n];
-            if (numeric[i] && typeof v === 'string' && v !== '' && Number.isFinite(Number(v))) r[n] = Number(v);
-          });
+        const result = await c.stream(sql);
+        // Repeated output names (SELECT 1 AS a, 2 AS a) get the engine's suffixes, in the fields and the records alike.
+        const names = result.deduplicatedColumnNames();
+        const types = result.columnTypes().map((t) => t.toString());
+        const toJson = types.map((t) => sandboxNumber(t));
+        // Rows are taken chunk by chunk up to the row cap and the byte cap, so a query of a few huge values stops
+        // at the cap instead of building a response the server cannot hold.
+        const rows: Record<string, unknown>[] = [];
+        let bytes = 0;
+        let truncated = false;
+        fetch: for (;;) {
+          const chunk = await result.fetchChunk();
+          if (!chunk || chunk.rowCount === 0) break;
+          for (const values of chunk.convertRows(JsonDuckDBValueConverter)) {
+            const row = Object.fromEntries(names.map((n, i) => [n, toJson[i](values[i])]));
+            bytes += Buffer.byteLength(JSON.stringify(row));
+            if (rows.length >= opts.maxRows || bytes > opts.maxBytes) {
+              truncated = true;
+              break fetch;
+            }
+            rows.push(row);
+          }
         }
         return {
           fields: names.map((n, i) => ({ id: n, type: sandboxType(types[i]) })),
-          rows: rows.slice(0, opts.maxRows),
-          truncated: rows.length > opts.maxRows,
+          rows,
+          truncated,
           datasets: [...new Set([...used].map((n) => (byName.get(n) as SandboxTable).spec.code))],
         };
       } catch (e) {
@@ -769,6 +781,20 @@ function pageSql(spec: LakeTableSpec, fields: string[], masks: Record<string, Fi
   const select = `SELECT ${[...outer, ...keyOut].join(', ') || '1 AS _none'}`;
   if (!keys.length) return `${select} FROM (SELECT ${inner.join(', ') || '1'} FROM ${fromWhere} ${limit})`;
   return `${select} FROM (SELECT ${[...inner, ...keyCols].join(', ')} FROM ${fromWhere} ${orderClause(keys)} ${limit}) ORDER BY ${order}`;
+}
+
+/**
+ * How a sandbox result's value of an engine type goes into JSON: integers and decimals as numbers when a number
+ * holds them exactly (up to 2^53, or 15 significant digits), otherwise as their exact text.
+ */
+function sandboxNumber(t: string): (v: unknown) => unknown {
+  if (/^(BIGINT|HUGEINT|UBIGINT|UHUGEINT|INTEGER|SMALLINT|TINYINT|UINTEGER|USMALLINT|UTINYINT)/.test(t)) {
+    return (v) => (typeof v === 'string' && /^-?\d+$/.test(v) && Number.isSafeInteger(Number(v)) ? Number(v) : v);
+  }
+  if (/^DECIMAL/.test(t)) {
+    return (v) => (typeof v === 'string' && /^-?\d*\.?\d*$/.test(v) && v.replace(/^-|\./g, '').replace(/^0+/, '').length <= 15 && Number.isFinite(Number(v)) ? Number(v) : v);
+  }
+  return (v) => v;
 }
 
 /** CKAN's DataStore type name for an engine column type. */

@@ -33,6 +33,15 @@ const ALLOWED_FUNCTIONS = new Set([
 /** Operators appear as functions named by their symbols (+, ||, ~~ for LIKE …). */
 const OPERATOR = /^[-+*/%|&^<>=!~@#]+$/;
 
+/**
+ * What a FROM clause may hold: tables (open datasets or WITH names), joins, subqueries, VALUES lists and nothing.
+ * Anything else the parser may put there — SHOW / DESCRIBE / SUMMARIZE (which list the engine's tables and
+ * columns), PIVOT, table functions — is refused, so a new kind of reference is closed until it is let in here.
+ */
+const TABLE_REFS = new Set(['BASE_TABLE', 'JOIN', 'SUBQUERY', 'EXPRESSION_LIST', 'EMPTY']);
+/** The keys under which the parse holds table references (a JOIN's sides are left and right). */
+const TABLE_REF_KEYS = new Set(['from_table', 'left', 'right']);
+
 /** Statement shapes a read-only query may take. */
 const QUERY_NODES = new Set(['SELECT_NODE', 'SET_OPERATION_NODE', 'CTE_NODE', 'RECURSIVE_CTE_NODE']);
 
@@ -57,13 +66,18 @@ export function checkSandboxAst(ast: unknown, allowed: Set<string>, existing: Se
   const ctes = new Set<string>();
   const used = new Set<string>();
   const tables: { schema: string; catalog: string; name: string }[] = [];
-  const walk = (v: unknown): void => {
+  const walk = (v: unknown, key = ''): void => {
     if (Array.isArray(v)) {
-      for (const x of v) walk(x);
+      for (const x of v) walk(x, key);
       return;
     }
     if (!v || typeof v !== 'object') return;
     const o = v as Record<string, unknown>;
+    // Expressions carry a class (a comparison's sides are also called left and right); table references do not, nor
+    // the queries on either side of a UNION or a recursive WITH (walked like any other).
+    if (TABLE_REF_KEYS.has(key) && !('class' in o) && !TABLE_REFS.has(String(o.type)) && !QUERY_NODES.has(String(o.type))) {
+      refuse(o.type === 'SHOW_REF' ? 'SHOW, DESCRIBE and SUMMARIZE are not available; datastore_info describes an open dataset' : `a ${String(o.type)} in FROM is not available; read open datasets by their resource id`);
+    }
     if (o.cte_map && typeof o.cte_map === 'object') {
       for (const e of ((o.cte_map as { map?: { key: string }[] }).map ?? [])) {
         // A CTE named like a real relation (or a file) would let a reference outside its scope reach that relation:
@@ -81,7 +95,7 @@ export function checkSandboxAst(ast: unknown, allowed: Set<string>, existing: Se
       if ((o.schema && o.schema !== '') || (o.catalog && o.catalog !== '')) refuse(`function ${o.schema}.${name} is not available`);
       if (!OPERATOR.test(name) && !ALLOWED_FUNCTIONS.has(name)) refuse(`function ${name}() is not available here`);
     }
-    for (const x of Object.values(o)) walk(x);
+    for (const [k, x] of Object.entries(o)) walk(x, k);
   };
   walk(statements);
   for (const t of tables) {

@@ -203,10 +203,10 @@ export interface Lake {
   quarantine(code: string, opts: { seq: number | null; limit: number; offset: number }): Promise<{ items: QuarantineEntry[]; total: number }>;
   /**
    * Runs one read-only SELECT from an untrusted caller, reading only the given tables (each under its name, with
-   * only its columns), within a time limit and a row cap; anything else is refused (SQL_REFUSED / SQL_INVALID /
-   * SQL_TIMEOUT). Each engine checks the query with its own parser before running it.
+   * only its columns), within a time limit, a row cap and a cap on the bytes of the rows (as JSON); anything else is
+   * refused (SQL_REFUSED / SQL_INVALID / SQL_TIMEOUT). Each engine checks the query with its own parser first.
    */
-  sandboxQuery(sql: string, tables: SandboxTable[], opts: { timeoutMs: number; maxRows: number }): Promise<SandboxResult>;
+  sandboxQuery(sql: string, tables: SandboxTable[], opts: { timeoutMs: number; maxRows: number; maxBytes: number }): Promise<SandboxResult>;
   /**
    * Brings a dataset's sort indexes in line with the fields that declare one (`sortIndex`): builds missing or stale
    * ones in the background, drops undeclared ones, and reports their state; with `wait`, returns once the builds

@@ -25,8 +25,14 @@ export async function ckanRoutes(app: FastifyInstance, opts: { ckan: CkanService
       if (retry) reply.header('retry-after', String(retry));
       return reply.code(ck.status).send({ help: help(req, name), success: false, error: { __type: ck.type, message: ck.message, ...ck.fields } });
     }
-    if ((err as { validation?: unknown }).validation || (err as { statusCode?: number }).statusCode === 400) {
+    const status = (err as { statusCode?: number }).statusCode;
+    if ((err as { validation?: unknown }).validation || status === 400) {
       return fail(req, reply, name, new CkanError('Bad Request', 400, `Bad request: ${(err as Error).message}`));
+    }
+    // What the HTTP layer refuses before the action runs (a body over 1 MiB, a content type it cannot read, …).
+    if (status && status > 400 && status < 500) {
+      const why = status === 413 ? 'the request body is larger than 1 MiB' : status === 415 ? 'send JSON or form-encoded parameters, or a query string' : (err as Error).message;
+      return fail(req, reply, name, new CkanError('Bad Request', status, `Bad request: ${why}`));
     }
     req.log.error({ err }, 'CKAN action failed');
     return reply.code(500).send({ help: help(req, name), success: false, error: { __type: 'Internal Server Error', message: `An internal error occurred; it has been logged with id ${req.id}` } });

@@ -103,29 +103,96 @@ type SearchKey = (typeof SEARCH_KEYS)[number];
  * may list alternatives, `organization:(wjw OR jtj)`; conditions on different fields, or repeated, all hold.
  */
 function parseSolr(src: string, param: string): { conds: [SearchKey, string[]][]; words: string[] } {
-  const conds: [SearchKey, string[]][] = [];
-  const words: string[] = [];
+  const invalid = (why: string): never => {
+    throw new CkanError('Search Query Error', 409, `Search Query is invalid: ${why} in ${param}`);
+  };
+  if (src.length > 2000) invalid(`${src.length} characters are more than the 2,000 accepted`);
   const checkKey = (key: string): SearchKey => {
-    if (!(SEARCH_KEYS as readonly string[]).includes(key)) throw new CkanError('Search Query Error', 409, `Search Query is invalid: unknown field "${key}" in ${param}; use one of ${SEARCH_KEYS.join(', ')}`);
+    if (!(SEARCH_KEYS as readonly string[]).includes(key)) invalid(`unknown field "${key}"; use one of ${SEARCH_KEYS.join(', ')}`);
     return key as SearchKey;
   };
   const unquote = (v: string) => v.trim().replace(/^"(.*)"$/, '$1').replace(/\\"/g, '"');
-  const rest = src.replace(/([A-Za-z_.]+):\(([^)]*)\)/g, (_m, key: string, inner: string) => {
-    const values = inner.split(/\s+OR\s+/i).map(unquote).filter(Boolean);
-    if (!values.length) throw new CkanError('Search Query Error', 409, `Search Query is invalid: no values in ${key}:( ) in ${param}`);
-    conds.push([checkKey(key), values]);
-    return ' ';
-  });
-  const re = /([+-]?)(?:([A-Za-z_.]+):)?(?:"((?:[^"\\]|\\.)*)"|(\S+))/g;
-  for (const m of rest.matchAll(re)) {
-    const key = m[2];
-    const value = (m[3] ?? m[4] ?? '').replace(/\\"/g, '"');
-    if (m[1] === '-') throw new CkanError('Search Query Error', 409, `Search Query is invalid: negated terms are not supported in ${param} ("${m[0]}")`);
-    if (key) conds.push([checkKey(key), [value]]);
-    else if (value && value !== '*:*' && value.toUpperCase() !== 'AND') words.push(value.toLowerCase());
+  // One pass over the text (no backtracking pattern over it): terms are [+-]key:value, key:(a OR b), key:"a b",
+  // "a b" or a word; OR and AND stand between terms.
+  type Term = { key: string | null; values: string[]; op: 'OR' | 'AND' | null };
+  const terms: Term[] = [];
+  const n = src.length;
+  let i = 0;
+  while (i < n) {
+    if (/\s/.test(src[i])) {
+      i++;
+      continue;
+    }
+    const sign = src[i] === '+' || src[i] === '-' ? src[i++] : '';
+    const k = /^[A-Za-z_.]{1,63}:/.exec(src.slice(i, i + 64));
+    const key = k ? k[0].slice(0, -1) : null;
+    if (k) i += k[0].length;
+    let values: string[];
+    let bare = false;
+    if (src[i] === '(') {
+      const close = src.indexOf(')', i);
+      if (close < 0) invalid('a "(" is never closed');
+      const inner = src.slice(i + 1, close);
+      if (inner.includes('(')) invalid('parentheses inside parentheses are not supported');
+      values = inner.split(/\s+OR\s+/i).map(unquote).filter(Boolean);
+      if (!values.length) invalid(`no values in ${key ?? ''}:( )`);
+      i = close + 1;
+    } else if (src[i] === '"') {
+      let j = i + 1;
+      while (j < n && src[j] !== '"') j += src[j] === '\\' ? 2 : 1;
+      if (j >= n) invalid('a quote is never closed');
+      values = [src.slice(i + 1, j).replace(/\\"/g, '"')];
+      i = j + 1;
+    } else {
+      let j = i;
+      while (j < n && !/[\s()]/.test(src[j])) j++;
+      if (j === i) invalid(key ? `no value after ${key}:` : `an unmatched "${src[i]}"`);
+      values = [src.slice(i, j)];
+      bare = true;
+      i = j;
+    }
+    if (sign === '-') invalid(`negated terms are not supported ("-${key ? `${key}:` : ''}${values.join(' ')}")`);
+    const op = !key && !sign && bare && (values[0] === 'OR' || values[0] === 'AND') ? values[0] : null;
+    terms.push({ key, values, op });
+  }
+  const conds: [SearchKey, string[]][] = [];
+  const words: string[] = [];
+  for (let t = 0; t < terms.length; t++) {
+    const term = terms[t];
+    if (term.op === 'AND') continue;
+    if (term.op === 'OR') {
+      // key:a OR key:b is key:(a OR b); an OR between other terms would need a disjunction this search does not do.
+      const prev = terms[t - 1];
+      const next = terms[t + 1];
+      if (!prev?.key || !next?.key || prev.key !== next.key || prev.op || next.op) invalid('OR joins values of one field only, as organization:a OR organization:b or organization:(a OR b)');
+      const last = conds[conds.length - 1];
+      last[1].push(...next.values);
+      t++;
+      continue;
+    }
+    if (term.key) conds.push([checkKey(term.key), [...term.values]]);
+    else for (const v of term.values) if (v && v !== '*:*' && v !== '*') words.push(v.toLowerCase());
   }
   return { conds, words };
 }
+
+/** What help_show says of each action: its parameters here (CKAN's own docstrings describe the same contract). */
+const ACTION_HELP: Record<string, string> = {
+  status_show: 'Return the site title, description, URL, CKAN version served and extensions (datastore, dcat).',
+  site_read: 'Return true: the catalogue may be read without signing in.',
+  package_list: 'Return the names of all published datasets. Parameters: limit (≤ 10000), offset.',
+  package_search: 'Search published datasets. Parameters: q (words, field:value, field:(a OR b), field:a OR field:b), fq (the same, as filters), rows (≤ 1000), start, sort (e.g. "metadata_modified desc"), facet.field (a JSON list), facet.limit. Fields: organization, tags, res_format, groups, license_id, name, id, open_type, update_cycle, timely.',
+  package_show: 'Return one published dataset with its resources. Parameters: id (name or id).',
+  organization_list: 'Return the organisations that publish datasets. Parameters: all_fields, sort, limit, offset.',
+  organization_show: 'Return one organisation. Parameters: id, include_datasets.',
+  group_list: 'Return the categories of published datasets as groups. Parameters: all_fields.',
+  tag_list: 'Return the tags of published datasets. Parameters: query, all_fields.',
+  resource_show: 'Return one resource (the DataStore table or a download). Parameters: id.',
+  datastore_search: 'Return records of an open dataset (or a conditional one with an X-App-Token). Parameters: resource_id, filters (JSON object), q (text or JSON object), fields, sort, limit, offset, include_total, records_format (objects, lists, csv, tsv). _links.next carries a keyset cursor for the next page.',
+  datastore_info: "Return a resource's fields with their types, index and key flags, and its record count. Parameters: id or resource_id.",
+  datastore_search_sql: 'Run one read-only SELECT over open datasets, named by resource id, code or name. Parameters: sql. A time limit, a row cap and a byte cap apply; a cut result says records_truncated.',
+  help_show: 'Return the help text of an action. Parameters: name.',
+};
 
 /** The CKAN Action API (/api/3/action) over the catalogue, the query service and the SQL sandbox. */
 export class CkanService {
@@ -212,6 +279,14 @@ export class CkanService {
         return this.datastoreInfo(p, ctx);
       case 'datastore_search_sql':
         return this.datastoreSearchSql(p, ctx);
+      case 'help_show': {
+        // Every envelope's help link points here, as CKAN's do.
+        const about = str(p, 'name');
+        if (!about) throw new CkanError('Validation Error', 409, 'Missing value: name', { name: ['Missing value'] });
+        const text = ACTION_HELP[about];
+        if (!text) throw new CkanError('Not Found Error', 404, `Not found: no action named ${about}`);
+        return text;
+      }
       default:
         throw new CkanError('Bad Request', 400, `Bad request - Action name not known: ${name}`);
     }
@@ -342,6 +417,7 @@ export class CkanService {
         if (!names.has(k) && k !== '_seq') throw invalid('filters', `field "${k}" not in table`);
         const vals = Array.isArray(v) ? v : [v];
         if (!vals.length) throw invalid('filters', `no values for "${k}"`);
+        if (vals.some((x) => x !== null && !['string', 'number', 'boolean'].includes(typeof x))) throw invalid('filters', `the value of "${k}" must be text, a number, true/false, null or a list of these`);
         conds.push(vals.length === 1 ? (vals[0] === null ? `${k} is null` : `${k} = ${lit(vals[0])}`) : `${k} in (${vals.map(lit).join(', ')})`);
       }
     }

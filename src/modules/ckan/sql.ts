@@ -18,7 +18,7 @@ export class SqlSandbox {
     private readonly catalogue: CatalogueService,
     private readonly lake: Lake,
     private readonly access: AccessService,
-    private readonly limits: { timeoutMs: number; maxRows: number },
+    private readonly limits: { timeoutMs: number; maxRows: number; maxBytes: number },
   ) {}
 
   private readonly inFlight = new Set<string>();
