@@ -38,10 +38,9 @@ import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { Agent, get as httpGet } from 'node:http';
-import { createServer } from 'node:net';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { dataRoot, ensureFiles, fmt, log, pct, root, rssSampler, runMeasured, waitReady, xmcity } from './lib.ts';
+import { dataRoot, ensureFiles, fmt, freePort, log, pct, root, rssSampler, runMeasured, waitReady, xmcity } from './lib.ts';
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: string) => {
@@ -184,16 +183,6 @@ function otherBenchmarks(): string[] {
     }
   }
   return out;
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as { port: number }).port;
-  s.close();
-  await once(s, 'close');
-  return port;
 }
 
 type Result = {

@@ -3,6 +3,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { Agent, get as httpGet } from 'node:http';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { ENTERPRISE_COLUMNS, enterpriseRows } from '../src/modules/demo/generators.ts';
 
@@ -116,6 +117,17 @@ export async function useSystemToken(env: NodeJS.ProcessEnv, system = 'SCJGJ-REG
   const token = (await runMeasured(node, [...pre, 'token', 'issue', '--system', system, '--scopes', 'ingest,read', '--days', '7'], env)).stdout.trim();
   auth.authorization = `Bearer ${token}`;
   return token;
+}
+
+/** A TCP port free on the loopback interface now. */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  s.listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const port = (s.address() as { port: number }).port;
+  s.close();
+  await once(s, 'close');
+  return port;
 }
 
 export async function waitReady(base: string) {

@@ -1,5 +1,5 @@
-import { mkdirSync, statSync, existsSync, createReadStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdirSync, statSync, existsSync } from 'node:fs';
+import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { DuckDBInstance, JsonDuckDBValueConverter, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
@@ -463,16 +463,50 @@ export class DuckDbLake implements Lake {
     const fieldSpecs = plan.fields.map((n) => spec.fields.find((f) => f.name === n) as FieldSpec);
     const limit = plan.limit > 0 ? `LIMIT ${plan.limit}` : '';
     if (format === 'parquet') {
+      // The engine writes the file front to back (row groups, then the footer), so its bytes are sent as they are
+      // written: the first arrive after one row group, not after the whole file (minutes at 100 M rows).
       const tmp = join(this.tmpDir, `export-${randomUUID()}.parquet`);
+      let conn: DuckDBConnection | null = null;
+      let done = false;
+      let failure: unknown = null;
+      const copy = this.readers
+        .use(async (c) => {
+          conn = c;
+          try {
+            await c.run(
+              `COPY (SELECT ${this.selectList(spec, plan.fields, plan.masks)} FROM ${t} ${where} ${orderClause(keys)} ${limit}) TO ${lit(tmp)} (FORMAT parquet, COMPRESSION zstd)`,
+              params.values as DuckDBValue[],
+            );
+          } finally {
+            conn = null;
+          }
+        })
+        .then(() => undefined, (e: unknown) => void (failure = e))
+        .finally(() => (done = true));
+      let fh: FileHandle | null = null;
       try {
-        await this.readers.use((c) =>
-          c.run(
-            `COPY (SELECT ${this.selectList(spec, plan.fields, plan.masks)} FROM ${t} ${where} ${orderClause(keys)} ${limit}) TO ${lit(tmp)} (FORMAT parquet, COMPRESSION zstd)`,
-            params.values as DuckDBValue[],
-          ),
-        );
-        for await (const chunk of createReadStream(tmp, { highWaterMark: CHUNK_TARGET })) yield chunk as Buffer;
+        let pos = 0;
+        for (;;) {
+          const finished = done; // read before the file: bytes written before the end are seen below
+          if (failure) throw failure;
+          fh ??= await open(tmp, 'r').catch(() => null);
+          if (fh) {
+            const buf = Buffer.allocUnsafe(CHUNK_TARGET);
+            const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+            if (bytesRead > 0) {
+              pos += bytesRead;
+              yield buf.subarray(0, bytesRead);
+              continue;
+            }
+          }
+          if (finished) break;
+          await new Promise((r) => setTimeout(r, 40));
+        }
       } finally {
+        // A client that went away stops the write.
+        if (!done) (conn as DuckDBConnection | null)?.interrupt();
+        await copy;
+        await fh?.close();
         await rm(tmp, { force: true });
       }
       return;
