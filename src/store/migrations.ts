@@ -452,4 +452,28 @@ export const MIGRATIONS: Record<string, Migration> = {
       await sql`UPDATE parking_share_windows SET places = (SELECT l.cap_standard FROM parking_lots l WHERE l.id = parking_share_windows.lot_id)`.execute(db);
     },
   },
+  '0011_calendar_2026': {
+    async up(db: Kysely<unknown>) {
+      // The State Council's holiday arrangement for 2026 (国务院办公厅关于2026年部分节假日安排的通知): holidays, and the
+      // weekend days worked in exchange (调休上班). Later years are loaded by a platform admin (PUT /calendar/:day)
+      // when each year's notice is published; the server warns at start while the coming year has none.
+      const span = (from: string, to: string) => {
+        const out: string[] = [];
+        for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += 86400_000) out.push(new Date(t).toISOString().slice(0, 10));
+        return out;
+      };
+      const holidays: [string, string, string][] = [
+        ['2026-01-01', '2026-01-03', '元旦'], ['2026-02-15', '2026-02-23', '春节'], ['2026-04-04', '2026-04-06', '清明节'],
+        ['2026-05-01', '2026-05-05', '劳动节'], ['2026-06-19', '2026-06-21', '端午节'], ['2026-09-25', '2026-09-27', '中秋节'], ['2026-10-01', '2026-10-07', '国庆节'],
+      ];
+      const workdays: [string, string][] = [
+        ['2026-01-04', '元旦调休'], ['2026-02-14', '春节调休'], ['2026-02-28', '春节调休'], ['2026-05-09', '劳动节调休'], ['2026-09-20', '国庆节调休'], ['2026-10-10', '国庆节调休'],
+      ];
+      const rows = [
+        ...holidays.flatMap(([from, to, name]) => span(from, to).map((day) => ({ day, kind: 'holiday', name }))),
+        ...workdays.map(([day, name]) => ({ day, kind: 'workday', name })),
+      ];
+      for (const r of rows) await sql`INSERT INTO calendar_days (day, kind, name) VALUES (${r.day}, ${r.kind}, ${r.name}) ON CONFLICT (day) DO NOTHING`.execute(db);
+    },
+  },
 };

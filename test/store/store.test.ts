@@ -33,6 +33,17 @@ describe.each(STORE_BACKENDS)('Store on $name', ({ databaseUrl }) => {
     expect((await p.orgs.listSystems('SCJGJ'))[0].status).toBe('stale');
   });
 
+  it("loads the State Council's 2026 holiday arrangement and names the years still missing", async () => {
+    const cal = p.sharing.calendar;
+    expect(cal.isWorkingDay('2026-10-01')).toBe(false); // National Day, a Thursday
+    expect(cal.isWorkingDay('2026-02-23')).toBe(false); // the last day of the Spring Festival break, a Monday
+    expect(cal.isWorkingDay('2026-10-10')).toBe(true); // a Saturday worked in exchange
+    expect(cal.isWorkingDay('2026-10-12')).toBe(true);
+    expect((await p.sharing.calendarDays()).filter((d) => d.day.startsWith('2026-')).length).toBe(3 + 9 + 3 + 5 + 3 + 3 + 7 + 6);
+    expect(await p.sharing.calendarGaps(new Date('2026-06-01T00:00:00+08:00'))).toEqual([]);
+    expect(await p.sharing.calendarGaps(new Date('2026-11-30T12:00:00+08:00'))).toEqual([2027]);
+  });
+
   it('refuses a system of an unknown organisation', async () => {
     await expect(p.orgs.createSystem({ code: 'X', orgCode: 'NOPE', name: 'x', nameEn: 'x', cycle: 'daily' })).rejects.toMatchObject({ code: 'ORGANISATION_NOT_FOUND' });
   });

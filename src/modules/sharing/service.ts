@@ -9,7 +9,7 @@ import { checkFilter } from '../query/filter-check.ts';
 import { actorLabel, type Actor } from '../access/actor.ts';
 import { checkMask, defaultMask, type MaskName } from '../access/masks.ts';
 import { allowed } from '../access/policy.ts';
-import { WorkCalendar } from './calendar.ts';
+import { WorkCalendar, beijingDay } from './calendar.ts';
 import type { GrantRow, RequestRow, SharingRepository } from './repository.ts';
 
 /**
@@ -95,6 +95,17 @@ export class SharingService {
 
   calendarDays() {
     return this.repo.calendar();
+  }
+
+  /**
+   * Years whose holiday arrangement is missing from the calendar: this year, and from November the next (the State
+   * Council publishes it late in the year before). Without it, holidays count as working days.
+   */
+  async calendarGaps(now = new Date()): Promise<number[]> {
+    const year = Number(beijingDay(now).slice(0, 4));
+    const wanted = Number(beijingDay(now).slice(5, 7)) >= 11 ? [year, year + 1] : [year];
+    const days = await this.repo.calendar();
+    return wanted.filter((y) => !days.some((d) => d.day.startsWith(`${y}-`)));
   }
 
   /** A request as the API shows it, with the organisations' names and, once granted, the grant's state. */
