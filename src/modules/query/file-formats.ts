@@ -42,7 +42,10 @@ export async function* jsonArray(ndjson: AsyncIterable<Uint8Array>): AsyncIterab
 
 /**
  * Turns an NDJSON stream into an XLSX workbook, streamed: a header row of Chinese labels then field names'
- * values; a new sheet every 1,048,575 rows (Excel's limit).
+ * values; a new sheet every 1,048,575 rows (Excel's limit). The workbook writer pushes into its own stream, so rows
+ * are taken from the source only while the reader keeps up (the output is waited on when it backs up), and when the
+ * reader stops (a client that went away) the source is let go at once: otherwise a 100 M-row download abandoned
+ * after a minute would go on converting every row into memory nobody reads.
  */
 export async function* xlsxWorkbook(ndjson: AsyncIterable<Uint8Array>, columns: { name: string; label: string }[]): AsyncIterable<Uint8Array> {
   const out = new PassThrough();
@@ -57,9 +60,20 @@ export async function* xlsxWorkbook(ndjson: AsyncIterable<Uint8Array>, columns: 
     sheet.addRow(columns.map((c) => `${c.label} (${c.name})`)).commit();
     rows = 0;
   };
+  let stopped = false;
+  const drained = () => new Promise<void>((resolve) => {
+    const done = () => {
+      out.off('drain', done);
+      out.off('close', done);
+      resolve();
+    };
+    out.once('drain', done);
+    out.once('close', done);
+  });
   const writing = (async () => {
     newSheet();
     for await (const line of lines(ndjson)) {
+      if (stopped) return;
       if (rows === XLSX_SHEET_ROWS) newSheet();
       const rec = JSON.parse(line) as Record<string, unknown>;
       sheet!.addRow(columns.map((c) => {
@@ -67,11 +81,22 @@ export async function* xlsxWorkbook(ndjson: AsyncIterable<Uint8Array>, columns: 
         return v === null || v === undefined ? null : typeof v === 'object' ? JSON.stringify(v) : (v as string | number | boolean);
       })).commit();
       rows++;
+      // The zip stream compresses on later turns of the event loop: give it one every 1,000 rows, so the output
+      // fills (and backs up) as rows go in, rather than all at the end of a source that never waits.
+      if (rows % 1000 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (out.writableNeedDrain) await drained();
     }
+    if (stopped) return;
     (sheet as ExcelJS.Worksheet | null)?.commit();
     await wb.commit();
   })();
   writing.catch((e: unknown) => out.destroy(e as Error));
-  for await (const chunk of out) yield chunk as Buffer;
-  await writing;
+  try {
+    for await (const chunk of out) yield chunk as Buffer;
+    await writing;
+  } finally {
+    stopped = true;
+    if (!out.destroyed) out.destroy();
+    await writing.catch(() => undefined);
+  }
 }
