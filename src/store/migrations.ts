@@ -476,4 +476,10 @@ export const MIGRATIONS: Record<string, Migration> = {
       for (const r of rows) await sql`INSERT INTO calendar_days (day, kind, name) VALUES (${r.day}, ${r.kind}, ${r.name}) ON CONFLICT (day) DO NOTHING`.execute(db);
     },
   },
+  '0012_dataset_services': {
+    async up(db: Kysely<unknown>) {
+      // Live APIs a dataset's system serves beside its records (DCAT data services, CKAN API resources).
+      await db.schema.alterTable('datasets').addColumn('services', 'text', (c) => c.notNull().defaultTo('[]')).execute();
+    },
+  },
 };

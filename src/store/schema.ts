@@ -70,6 +70,8 @@ export interface DatasetTable {
   invalid_records: number;
   last_ingest_at: string | null;
   last_seq: number;
+  /** JSON list of the dataset's live APIs (DatasetService). */
+  services: string;
   created_at: string;
   updated_at: string;
 }

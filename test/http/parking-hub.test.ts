@@ -72,6 +72,16 @@ describe.each(STORE_BACKENDS)('parking on the hub on $name', ({ databaseUrl }) =
     expect(occ.items[0]).toMatchObject({ lot_id: 'hub-a', space_type: 'standard', capacity: 40, occupied: 12, reserved: 0 });
     const meta = (await steward.inject({ url: `/api/v1/datasets/${ds.occupancy}` })).json();
     expect(meta).toMatchObject({ orgCode: 'JTJ', systemCode: 'JTJ-PARK', openType: 'open', validRecords: 1 });
+    // The live feed is the lots dataset's live API: a CKAN resource and a DCAT distribution in the open-data portal.
+    const pkg = (await base.inject({ url: `/api/3/action/package_show?id=${ds.lots}` })).json().result as { resources: { format: string; url: string; mimetype: string }[] };
+    const live = pkg.resources.find((r) => r.format === 'GeoJSON');
+    expect(live).toMatchObject({ mimetype: 'application/geo+json', url: expect.stringMatching(/\/api\/v1\/parking\/lots\.geojson$/) });
+    expect((await base.inject({ url: new URL(live!.url).pathname })).json()).toMatchObject({ type: 'FeatureCollection' });
+    const ttl = (await base.inject({ url: `/dataset/${ds.lots}.ttl` })).body;
+    expect(ttl).toContain('/api/v1/parking/lots.geojson>');
+    expect(ttl).toContain('application/geo+json');
+    const found = (await base.inject({ url: '/api/3/action/package_search?fq=res_format:GeoJSON' })).json().result as { results: { name: string }[] };
+    expect(found.results.length).toBe(1);
     // A reservation becomes a session record; sessions carry plates and are not open.
     const held = await driver.inject({ method: 'POST', url: '/api/v1/parking/reservations', payload: { lotId: 'hub-a', spaceType: 'standard', start: bj(1, '10:00'), end: bj(1, '11:00'), plate: '闽D88888' } });
     expect(held.statusCode, held.body).toBe(201);

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Store } from '../../store/store.ts';
-import type { Dataset, FieldSpec } from './types.ts';
+import type { Dataset, DatasetService, FieldSpec } from './types.ts';
 
 type DatasetRow = Awaited<ReturnType<CatalogueRepository['datasetRows']>>[number];
 
@@ -77,6 +77,7 @@ export class CatalogueRepository {
         lastSeq: Number(r.last_seq),
         fields: fs,
         primaryKey: fs.filter((f) => f.primaryKey).map((f) => f.name),
+        services: JSON.parse(r.services) as DatasetService[],
         createdAt: r.created_at,
         updatedAt: r.updated_at,
       };
@@ -106,6 +107,10 @@ export class CatalogueRepository {
     return Number(row.next_value) - 1;
   }
 
+  async setServices(code: string, services: DatasetService[], at: string): Promise<void> {
+    await this.store.db.updateTable('datasets').set({ services: JSON.stringify(services), updated_at: at }).where('code', '=', code).execute();
+  }
+
   async insertDataset(d: Omit<Dataset, 'orgName' | 'validRecords' | 'invalidRecords' | 'lastIngestAt' | 'lastSeq' | 'primaryKey'>) {
     await this.store.db.transaction().execute(async (tx) => {
       await tx
@@ -127,6 +132,7 @@ export class CatalogueRepository {
           invalid_records: 0,
           last_ingest_at: null,
           last_seq: 0,
+          services: JSON.stringify(d.services),
           created_at: d.createdAt,
           updated_at: d.updatedAt,
         })

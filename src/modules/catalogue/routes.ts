@@ -46,8 +46,21 @@ export function datasetSummary(d: Dataset) {
 
 /** The full form of a dataset, with its schema. */
 export function datasetDetail(d: Dataset) {
-  return { ...datasetSummary(d), fields: d.fields, primaryKey: d.primaryKey, createdAt: d.createdAt, updatedAt: d.updatedAt };
+  return { ...datasetSummary(d), fields: d.fields, primaryKey: d.primaryKey, services: d.services, createdAt: d.createdAt, updatedAt: d.updatedAt };
 }
+
+/** A dataset's live APIs. */
+const Services = Type.Array(
+  Type.Object({
+    id: Type.String({ maxLength: 40 }),
+    name: Type.String({ maxLength: 200 }),
+    nameEn: Type.String({ maxLength: 200, default: '' }),
+    path: Type.String({ maxLength: 500, description: 'a path on this platform under /api/' }),
+    format: Type.String({ maxLength: 40 }),
+    mediaType: Type.String({ maxLength: 100 }),
+  }),
+  { maxItems: 20 },
+);
 
 /** HTTP routes of the resource catalogue. */
 export const catalogueRoutes: FastifyPluginAsyncTypebox<{ catalogue: CatalogueService }> = async (app, { catalogue }) => {
@@ -102,6 +115,7 @@ export const catalogueRoutes: FastifyPluginAsyncTypebox<{ catalogue: CatalogueSe
         shareType: Type.String(),
         openType: Type.String(),
         fields: Type.Array(Field, { minItems: 1, maxItems: 500 }),
+        services: Type.Optional(Services),
       }),
       response: { 201: AnyObject, ...errorResponses },
     },
@@ -109,6 +123,16 @@ export const catalogueRoutes: FastifyPluginAsyncTypebox<{ catalogue: CatalogueSe
     const d = await catalogue.create(req.actor, req.body as unknown as NewDataset);
     return reply.code(201).send(datasetDetail(d));
   });
+
+  app.put('/datasets/:code/services', {
+    schema: {
+      tags: ['catalogue'],
+      summary: "Replace a dataset's live APIs (served by its system on this platform, e.g. a real-time feed): published as CKAN API resources and DCAT distributions",
+      params: DatasetParams,
+      body: Type.Object({ services: Services }),
+      response: { 200: AnyObject, ...errorResponses },
+    },
+  }, async (req) => datasetDetail(await catalogue.setServices(req.actor, req.params.code, req.body.services)));
 
   app.post('/datasets/:code/fields', {
     schema: { tags: ['catalogue'], summary: 'Add a field (new schema version)', params: DatasetParams, body: Field, response: { 201: AnyObject, ...errorResponses } },

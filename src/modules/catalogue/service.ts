@@ -6,7 +6,7 @@ import type { OrganisationService } from '../organisations/service.ts';
 import type { CatalogueRepository } from './repository.ts';
 import {
   CATEGORIES, FIELD_TYPES, OPEN_TYPES, SENSITIVITIES, SHARE_TYPES, UPDATE_CYCLES,
-  type Dataset, type FieldSpec, type OpenType, type ShareType, type UpdateCycle,
+  type Dataset, type DatasetService, type FieldSpec, type OpenType, type ShareType, type UpdateCycle,
 } from './types.ts';
 import { FORMATS, type FormatName } from './validators/formats.ts';
 
@@ -23,6 +23,25 @@ export interface NewDataset {
   shareType: ShareType;
   openType: OpenType;
   fields: NewField[];
+  /** Live APIs the system serves beside the records. */
+  services?: DatasetService[];
+}
+
+/** Checks a dataset's live APIs: slugs, platform paths under /api/, a format and a media type. */
+function checkServices(services: DatasetService[]): DatasetService[] {
+  const bad = (reason: string) => fail('VALIDATION_FAILED', { reason });
+  if (!Array.isArray(services) || services.length > 20) bad('services is a list of at most 20 APIs');
+  const ids = new Set<string>();
+  return services.map((s) => {
+    if (!/^[a-z0-9][a-z0-9-]{0,39}$/.test(s.id ?? '')) bad(`a service id is a lower-case slug; ${JSON.stringify(s.id)} is not`);
+    if (ids.has(s.id)) bad(`service ${s.id} appears twice`);
+    ids.add(s.id);
+    if (!s.name?.trim() || s.name.length > 200) bad(`service ${s.id} needs a name of at most 200 characters`);
+    if (!/^\/api\/[A-Za-z0-9._~!$&'()*+,;=:@/%-]*(\?[A-Za-z0-9._~!$&'()*+,;=:@/%?-]*)?$/.test(s.path ?? '') || s.path.length > 500) bad(`service ${s.id}'s path must be a path on this platform under /api/`);
+    if (!/^[A-Za-z0-9 .+-]{1,40}$/.test(s.format ?? '')) bad(`service ${s.id} needs a format such as GeoJSON`);
+    if (!/^[a-z]+\/[a-z0-9.+-]+$/.test(s.mediaType ?? '')) bad(`service ${s.id} needs a media type such as application/geo+json`);
+    return { id: s.id, name: s.name.trim(), nameEn: (s.nameEn ?? '').trim(), path: s.path, format: s.format, mediaType: s.mediaType };
+  });
 }
 
 /** A field as sent by a steward; sinceVersion is assigned by the catalogue. */
@@ -168,6 +187,7 @@ export class CatalogueService {
       if (names.has(f.name)) bad(`field ${f.name} appears twice`);
       names.add(f.name);
     }
+    const services = checkServices(input.services ?? []);
     const seq = await this.repo.nextSequence(`dataset:${input.category}:${input.orgCode}`);
     const code = `XM-${input.category}-${input.orgCode}-${String(seq).padStart(5, '0')}`;
     const now = new Date().toISOString();
@@ -185,6 +205,7 @@ export class CatalogueService {
       openType: input.openType,
       schemaVersion: 1,
       fields,
+      services,
       createdAt: now,
       updatedAt: now,
     });
@@ -192,6 +213,14 @@ export class CatalogueService {
     await this.lake.ensureTable(d);
     if (d.fields.some((f) => f.sortIndex)) await this.lake.sortIndexes(d);
     return d;
+  }
+
+  /** Replaces a dataset's live APIs (the owning organisation's stewards, the platform). */
+  async setServices(actor: Actor, code: string, services: DatasetService[]): Promise<Dataset> {
+    const d = await this.get(code);
+    requireAccess({ actor, permission: 'catalogue.write', orgs: [d.orgCode] });
+    await this.repo.setServices(code, checkServices(services), new Date().toISOString());
+    return (await this.refresh(code)) as Dataset;
   }
 
   /** Adds a field as a new schema version; stored records keep their values and read NULL for it. */

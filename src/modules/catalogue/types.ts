@@ -65,6 +65,22 @@ export const SYSTEM_FIELDS: readonly FieldSpec[] = [
 ];
 
 /** A catalogued dataset (数据资源) with its current schema. */
+/**
+ * A live API of a dataset besides its records (a DCAT data service, a CKAN API resource): the connected system
+ * serves it on this platform, e.g. the parking platform's real-time availability feed beside the lots dataset.
+ */
+export interface DatasetService {
+  /** A short slug, unique within the dataset. */
+  id: string;
+  name: string;
+  nameEn: string;
+  /** The path on this platform, starting with /api/ (links are built against the base the request came to). */
+  path: string;
+  /** The format's name (GeoJSON, JSON …) and media type. */
+  format: string;
+  mediaType: string;
+}
+
 export interface Dataset {
   code: string;
   name: string;
@@ -85,6 +101,8 @@ export interface Dataset {
   lastSeq: number;
   fields: FieldSpec[];
   primaryKey: string[];
+  /** Live APIs beside the records (often none). */
+  services: DatasetService[];
   createdAt: string;
   updatedAt: string;
 }

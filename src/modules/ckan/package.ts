@@ -39,7 +39,7 @@ export function organizationDict(o: { code: string; name: string; nameEn: string
   };
 }
 
-/** The CKAN resources of a dataset: its DataStore table and one download per file format. */
+/** The CKAN resources of a dataset: its DataStore table, one download per file format, and its live APIs. */
 export function resources(d: Dataset, base: string) {
   const common = { package_id: packageId(d.code), created: d.createdAt, last_modified: d.lastIngestAt ?? d.updatedAt, state: 'active', size: null, resource_type: null };
   return [
@@ -50,6 +50,10 @@ export function resources(d: Dataset, base: string) {
     ...DOWNLOADS.map((x, i) => ({
       ...common, id: resourceId(d.code, x.kind), name: `${d.name}（${x.format}）`, description: `全部记录 (${x.format}, streamed)`, format: x.format,
       mimetype: x.mimetype, url: `${base}/api/v1/datasets/${d.code}/download.${x.kind}`, url_type: null, datastore_active: true, position: i + 1,
+    })),
+    ...d.services.map((s, i) => ({
+      ...common, id: resourceId(d.code, `service:${s.id}`), name: s.name, description: s.nameEn, format: s.format,
+      mimetype: s.mediaType, url: `${base}${s.path}`, url_type: null, datastore_active: false, position: DOWNLOADS.length + 1 + i,
     })),
   ];
 }

@@ -234,7 +234,7 @@ export class CkanService {
     const key = id.trim();
     for (const d of await this.published()) {
       if (d.code === key || packageName(d.code) === key.toLowerCase()) return { d, kind: 'datastore' };
-      for (const kind of ['datastore', ...DOWNLOADS.map((x) => x.kind)]) if (resourceId(d.code, kind) === key) return { d, kind };
+      for (const kind of ['datastore', ...DOWNLOADS.map((x) => x.kind), ...d.services.map((x) => `service:${x.id}`)]) if (resourceId(d.code, kind) === key) return { d, kind };
     }
     throw notFound('Resource');
   }
@@ -305,7 +305,7 @@ export class CkanService {
       switch (k) {
         case 'organization': return [orgName(d.orgCode)];
         case 'tags': return d.tags;
-        case 'res_format': return ['API', ...DOWNLOADS.map((x) => x.format)];
+        case 'res_format': return ['API', ...DOWNLOADS.map((x) => x.format), ...d.services.map((s) => s.format)];
         case 'groups': return [groupName(d.category)];
         case 'license_id': return [LICENSE.id];
         case 'name': return [packageName(d.code)];

@@ -16,6 +16,8 @@ const THEME: Record<string, string> = {
   '01': 'GOVE', '02': 'ECON', '03': 'ECON', '04': 'TRAN', '05': 'HEAL', '06': 'JUST', '07': 'ENVI', '08': 'TECH', '09': 'REGI', '10': 'SOCI', '11': 'EDUC', '12': 'TRAN',
 };
 const FILE_TYPE: Record<string, string> = { csv: 'CSV', json: 'JSON', parquet: 'PARQUET', xlsx: 'XLSX' };
+/** The EU file-type of a live API's format, where the vocabulary has one. */
+const FILE_TYPE_BY_FORMAT: Record<string, string> = { geojson: 'GEOJSON', json: 'JSON', csv: 'CSV', xml: 'XML' };
 
 /** Rows of the catalogue per page of /catalog.*. */
 export const PAGE_SIZE = 100;
@@ -135,6 +137,18 @@ export class DcatCatalog {
       g.add(dist, 'dcat:downloadURL', g.node(`${base}/api/v1/datasets/${d.code}/download.${x.kind}`));
       g.add(dist, 'dcat:mediaType', g.node(`https://www.iana.org/assignments/media-types/${x.mimetype}`));
       g.add(dist, 'dct:format', g.node(`${EU}/file-type/${FILE_TYPE[x.kind]}`));
+      g.add(dist, 'dct:license', g.node(LICENSE.url));
+      g.add(ds, 'dcat:distribution', dist);
+    }
+    // Live APIs of the dataset's system (the parking feed, …): a distribution reached through its API.
+    for (const s of d.services) {
+      const dist = g.node(`${base}/dataset/${name}/resource/${resourceId(d.code, `service:${s.id}`)}`);
+      g.type(dist, 'dcat:Distribution');
+      g.lang(dist, 'dct:title', s.name, 'zh');
+      if (s.nameEn) g.lang(dist, 'dct:title', s.nameEn, 'en');
+      g.add(dist, 'dcat:accessURL', g.node(`${base}${s.path}`));
+      g.add(dist, 'dcat:mediaType', g.node(`https://www.iana.org/assignments/media-types/${s.mediaType}`));
+      if (FILE_TYPE_BY_FORMAT[s.format.toLowerCase()]) g.add(dist, 'dct:format', g.node(`${EU}/file-type/${FILE_TYPE_BY_FORMAT[s.format.toLowerCase()]}`));
       g.add(dist, 'dct:license', g.node(LICENSE.url));
       g.add(ds, 'dcat:distribution', dist);
     }

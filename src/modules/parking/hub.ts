@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { fail } from '../../errors.ts';
 import type { Actor } from '../access/actor.ts';
 import type { CatalogueService, NewDataset } from '../catalogue/service.ts';
-import type { Dataset } from '../catalogue/types.ts';
+import type { Dataset, DatasetService } from '../catalogue/types.ts';
 import type { IngestService } from '../ingest/service.ts';
 import { DISTRICTS } from '../organisations/districts.ts';
 import type { OrganisationService } from '../organisations/service.ts';
@@ -62,11 +62,18 @@ const f = (name: string, label: string, type: F['type'], extra: Partial<F> = {})
 const districts = DISTRICTS.map((d) => d.adcode);
 
 /** The definitions of the three datasets, keyed by role; the provider organisation and system are filled in. */
+/** The open real-time feed, published beside the lots dataset as its live API (a DCAT data service, a CKAN resource). */
+const LIVE_FEED: DatasetService = {
+  id: 'live', name: '停车场实时泊位（GeoJSON：空余泊位、状态、更新时间；按区、范围、半径筛选；ETag）', nameEn: 'Live parking availability (GeoJSON, ETag)',
+  path: '/api/v1/parking/lots.geojson', format: 'GeoJSON', mediaType: 'application/geo+json',
+};
+
 const DEFINITIONS: Record<ParkingDatasetRole, Omit<NewDataset, 'orgCode' | 'systemCode'>> = {
   lots: {
     name: '停车场基础信息', nameEn: 'Parking lots', category: '04', updateCycle: 'daily', shareType: 'unconditional', openType: 'open',
     tags: ['智慧停车', '停车场', '交通'],
-    summary: '全市公共停车场、道路泊位与错峰共享停车场：位置、所属区、运营单位、分类型泊位数、时段收费标准与开放时间。',
+    summary: '全市公共停车场、道路泊位与错峰共享停车场：位置、所属区、运营单位、分类型泊位数、时段收费标准与开放时间。实时空余泊位见“停车场实时泊位”接口（GeoJSON，每分钟更新，支持 ETag）。',
+    services: [LIVE_FEED],
     fields: [
       f('lot_id', '停车场编号', 'string', { primaryKey: true, sensitivity: 'public' }),
       f('name', '名称', 'string', { required: true, sensitivity: 'public' }),
@@ -186,6 +193,9 @@ export class ParkingHub {
     for (const role of ROLES) {
       codes[role] = found[role] ?? (await this.catalogue.create(platform, { ...DEFINITIONS[role], orgCode: system.org_code, systemCode: this.systemCode })).code;
     }
+    // Datasets catalogued before the live feed was published as a service get it now.
+    const lots = await this.catalogue.get(codes.lots);
+    if (!lots.services.some((s) => s.id === LIVE_FEED.id)) await this.catalogue.setServices(platform, codes.lots, [...lots.services, LIVE_FEED]);
     this.codes = codes;
     return codes;
   }

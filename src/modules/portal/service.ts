@@ -62,6 +62,7 @@ export class PortalService {
       updateCycle: d.updateCycle, openType: d.openType, records: d.validRecords, createdAt: d.createdAt, lastIngestAt: d.lastIngestAt,
       timely: isTimely(d), nextDueAt: nextDueAt(d), fields, resourceId: rid, packageName: packageName(d.code),
       downloads: DOWNLOADS.map((x) => ({ format: x.format, url: `${base}/api/v1/datasets/${d.code}/download.${x.kind}` })),
+      services: d.services.map((s) => ({ id: s.id, name: s.name, nameEn: s.nameEn, format: s.format, url: `${base}${s.path}` })),
       api: {
         ckan: `${base}/api/3/action/datastore_search?resource_id=${rid}&limit=10`,
         records: `${base}/api/v1/datasets/${d.code}/records?limit=10`,

@@ -508,6 +508,8 @@ export interface PortalDataset {
   resourceId: string;
   packageName: string;
   downloads: { format: string; url: string }[];
+  /** Live APIs the dataset's system serves (e.g. the parking platform's real-time feed). */
+  services: { id: string; name: string; nameEn: string; format: string; url: string }[];
   api: { ckan: string; records: string; sql: string; dcat: string; token: string | null };
 }
 
@@ -811,6 +813,52 @@ export interface ParkingPass {
   validUntil: string;
   overstaysIn30Days: number;
   createdAt: string;
+}
+
+/** A period of a sharing window: on working or rest days (the work calendar decides), from–to (to ≤ from ends the next day). */
+export interface SharePeriod {
+  days: 'workday' | 'restday';
+  from: string;
+  to: string;
+}
+
+/** A shared lot's sharing window (错时共享时段): when residents with a pass may park, its price and places. */
+export interface ShareWindow {
+  id: string;
+  lotId: string;
+  name: string;
+  periods: SharePeriod[];
+  priceFen: number;
+  overstayFenPerHour: number;
+  /** Passes valid at the same time are sold up to this number. */
+  places: number;
+  createdAt: string;
+}
+
+/** One entry of a pay-later ledger: a charge (+) or a settlement (−), integer fen. */
+export interface CreditLedgerEntry {
+  id: string;
+  kind: 'charge' | 'settlement';
+  amountFen: number;
+  sessionId: string | null;
+  settlementId: string | null;
+  at: string;
+}
+
+/** A driver's pay-later account (信用停车): state, balance (= the ledger's sum) and the latest entries. */
+export interface CreditAccount {
+  plate: string;
+  state: 'active' | 'suspended';
+  balanceFen: number;
+  ledgerSumFen: number;
+  arrearsLimitFen: number;
+  entries: CreditLedgerEntry[];
+}
+
+/** What one settlement run settled, per driver. */
+export interface SettlementRun {
+  settlements: { settlementId: string; plate: string; amountFen: number; entries: number }[];
+  totalFen: number;
 }
 
 /** The body that holds a place. */
