@@ -4,7 +4,9 @@
 // shows capacity, tariff and the occupancy chart; a signed-out resident runs guidance from a landmark, picks the top
 // lot, is sent to sign in and back, holds (with the countdown), confirms, finds the reservation in 我的停车 and
 // cancels it; a one-place lot already taken answers 409 PARKING_FULL with its message; the operators' table
-// highlights the silent lot.
+// highlights the silent lot. The same guidance → booking runs in English. On a shared lot's page the resident buys an
+// off-peak pass (a second one for the same plate is refused with PASS_EXISTS), and the operators look up a driver's
+// pay-later account with its ledger and settle it.
 //
 // Needs web/dist (built by `npm test` via build:web; built here if missing) and /usr/bin/chromium.
 import { randomBytes } from 'node:crypto';
@@ -56,6 +58,8 @@ describe.skipIf(!hasChromium)('smart parking in Chromium against the real server
   const near = { id: `e2e-swp-${tag}`, name: `软件园二期观日路停车场${tag}` };
   const tiny = { id: `e2e-tiny-${tag}`, name: `中山路单车位停车场${tag}` };
   const silent = { id: `e2e-silent-${tag}`, name: `湖里失联停车场${tag}` };
+  const school = { id: `e2e-school-${tag}`, name: `莲花中学共享停车场${tag}` };
+  const payLater = '闽D60601';
   const resident = { name: '白鹭居民', username: `driver.${tag}`, password: 'Wuyuan-Bay-2026!' };
   let adminCookie = '';
   let reservationId = '';
@@ -92,11 +96,21 @@ describe.skipIf(!hasChromium)('smart parking in Chromium against the real server
     await lot(near, { district: '350203', lon: SOFTWARE_PARK.lon + 0.0002, lat: SOFTWARE_PARK.lat + 0.0002, capacity: { standard: 40, ev: 6, accessible: 2 } });
     await lot(tiny, { district: '350203', lon: 118.0812, lat: 24.4561, capacity: { standard: 1 }, reservablePercent: 100 });
     await lot(silent, { district: '350206', lon: 118.15, lat: 24.52, capacity: { standard: 20 } });
+    // A school that shares its yard on weekday nights and rest days.
+    await lot(school, { district: '350203', kind: 'shared', operator: '莲花中学', lon: 118.131, lat: 24.486, capacity: { standard: 30 }, reservablePercent: 0 });
+    await api('POST', `/api/v1/parking/lots/${school.id}/share-windows`, {
+      name: '夜间及休息日', periods: [{ days: 'workday', from: '18:30', to: '07:30' }, { days: 'restday', from: '00:00', to: '24:00' }], priceFen: 15000, overstayFenPerHour: 500, places: 12,
+    }, admin);
     // The parking platform's own system pushes counts with its application token.
     const issued = await api<{ token: string }>('POST', '/api/v1/tokens', { systemCode: 'JTJ-PARK', name: `e2e ${tag}`, scopes: ['ingest'], expiresInDays: 1 }, admin);
     const system = { authorization: `Bearer ${issued.token}` };
     await api('POST', `/api/v1/parking/lots/${near.id}/occupancy`, { counts: { standard: 12, ev: 5, accessible: 0 } }, system);
     await api('POST', `/api/v1/parking/lots/${tiny.id}/occupancy`, { counts: { standard: 0 } }, system);
+    // A driver with a good city credit score parked on credit at the school for two hours: one charge on the ledger.
+    await api('PUT', '/api/v1/parking/credit/scores', { scores: [{ plate: payLater, score: 760 }] }, admin);
+    const entered = new Date(Date.now() - 2 * 3600_000).toISOString();
+    await api('POST', `/api/v1/parking/lots/${near.id}/credit-check-in`, { plate: payLater, at: entered }, system);
+    await api('POST', `/api/v1/parking/lots/${near.id}/credit-check-out`, { plate: payLater }, system);
     // Someone else has already taken the tiny lot's only place for the next four hours.
     const start = new Date().toISOString();
     const end = new Date(Date.now() + 4 * 3600_000).toISOString();
@@ -255,6 +269,67 @@ describe.skipIf(!hasChromium)('smart parking in Chromium against the real server
     expect(await dialog.locator('[data-testid=booking-reservation]').count()).toBe(0);
   });
 
+  it('the same guidance → booking in English', async () => {
+    await page.goto(url('/parking/guidance'));
+    await page.locator('[data-testid=lang-en]').click();
+    await poll(() => page.locator('[data-testid=page-title]').textContent()).toBe('Parking Guidance');
+    await page.locator('[data-testid=guidance-place]').click();
+    await page.locator('[data-testid=guidance-place-softwarePark]').click();
+    await page.locator('[data-testid=guidance-search]').click();
+    const rows = page.locator('[data-testid=guidance-result]');
+    await poll(() => rows.first().getAttribute('data-lot')).toBe(near.id);
+    expect(await page.locator('[data-testid=guidance-walk-cell]').first().textContent()).toMatch(/^\d+ m · about \d+ min$/);
+    await page.locator('[data-testid=guidance-choose]').first().click();
+    const booking = page.locator(`[data-testid=guidance-booking] [data-testid=booking-panel][data-lot=${near.id}]`);
+    await booking.locator('[data-testid=booking-quote]').waitFor();
+    await booking.locator('input[data-testid=booking-plate]').fill('闽d 8a889');
+    await booking.locator('[data-testid=booking-hold]').click();
+    const reservation = booking.locator('[data-testid=booking-reservation]');
+    await poll(() => reservation.getAttribute('data-status')).toBe('held');
+    expect(await reservation.locator('[data-testid=reservation-status]').textContent()).toBe('Held');
+    await booking.locator('[data-testid=booking-confirm]').click();
+    await poll(() => reservation.locator('[data-testid=reservation-status]').textContent()).toBe('Confirmed');
+    const id = await reservation.getAttribute('data-id');
+    // The plate as typed is stored in its one form.
+    expect((await api<{ plate: string }>('GET', `/api/v1/parking/reservations/${id}`, undefined, { cookie: adminCookie })).plate).toBe('闽D8A889');
+    await booking.locator('[data-testid=booking-cancel]').click();
+    await page.locator('.el-message-box__btns .el-button--primary').click();
+    await poll(() => reservation.locator('[data-testid=reservation-status]').textContent()).toBe('Cancelled');
+    await page.locator('[data-testid=lang-zh]').click();
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('a resident buys an off-peak pass on a shared lot’s page; a second for the same plate is refused', async () => {
+    await page.goto(url(`/parking/lots/${school.id}`));
+    const card = page.locator('[data-testid=share-windows]');
+    await poll(() => card.locator('[data-testid=share-window]').count()).toBe(1);
+    expect(await card.textContent()).toContain('工作日 18:30–次日 07:30');
+    expect(await card.textContent()).toContain('¥150.00');
+    const buy = async (plate: string) => {
+      await card.locator('[data-testid=share-buy]').click();
+      const dialog = page.locator('[data-testid=share-buy-dialog]');
+      await dialog.locator('input[data-testid=share-plate]').fill(plate);
+      const [res] = await Promise.all([
+        page.waitForResponse((r) => r.url().endsWith('/api/v1/parking/passes') && r.request().method() === 'POST'),
+        dialog.locator('[data-testid=share-buy-confirm]').click(),
+      ]);
+      return { dialog, res };
+    };
+    const first = await buy('闽D61234');
+    expect(first.res.status()).toBe(201);
+    const passId = await first.dialog.locator('[data-testid=share-bought]').getAttribute('data-id');
+    expect(passId).toMatch(/^pass-/);
+    await first.dialog.locator('.el-dialog__headerbtn').click();
+    const again = await buy('闽D61234');
+    expect(again.res.status()).toBe(409);
+    await poll(() => again.dialog.locator('[data-testid=parking-problem]').getAttribute('data-code')).toBe('PASS_EXISTS');
+    expect(await again.dialog.locator('[data-testid=parking-problem]').textContent()).toContain('该车牌已有此时段的停车证');
+    await again.dialog.locator('.el-dialog__headerbtn').click();
+    await page.goto(url('/parking/mine'));
+    await poll(() => page.locator('[data-testid=my-passes]').textContent()).toContain('闽D61234');
+    expect(pageErrors).toEqual([]);
+  });
+
   it('the operators’ table highlights the silent lot, and is closed to residents', async () => {
     await page.goto(url('/parking/operations'));
     await page.waitForURL((u) => u.pathname === '/portal');
@@ -272,6 +347,25 @@ describe.skipIf(!hasChromium)('smart parking in Chromium against the real server
     const states = await ops.locator('[data-testid=ops-row]').evaluateAll((els) => els.map((e) => e.getAttribute('data-state')));
     expect(new Set(states)).toEqual(new Set(['open']));
     expect(await ops.locator(`[data-testid=ops-row][data-id=${near.id}]`).count()).toBe(1);
+
+    // 信用停车: the driver's account with its one charge, then a settlement brings it to zero.
+    await ops.locator('#tab-credit').click();
+    await ops.locator('input[data-testid=credit-plate]').fill(payLater);
+    await ops.locator('[data-testid=credit-lookup]').click();
+    const account = ops.locator('[data-testid=credit-account]');
+    await poll(() => account.getAttribute('data-state')).toBe('active');
+    const balance = Number(await account.getAttribute('data-balance'));
+    // Two hours at 1–2 元 an hour, whatever the time of day the test runs.
+    expect(balance).toBeGreaterThanOrEqual(200);
+    expect(balance).toBeLessThanOrEqual(400);
+    expect(await ops.locator('[data-testid=credit-ledger] .el-table__row').count()).toBe(1);
+    await ops.locator('[data-testid=credit-settle]').click();
+    await ops.locator('.el-message-box__btns .el-button--primary').click();
+    await poll(() => account.getAttribute('data-balance')).toBe('0');
+    expect(await ops.locator('[data-testid=credit-ledger] .el-table__row').count()).toBe(2);
+    await ops.locator('input[data-testid=credit-plate]').fill('闽D00000');
+    await ops.locator('[data-testid=credit-lookup]').click();
+    await poll(() => ops.locator('[data-testid=parking-problem]').getAttribute('data-code')).toBe('CREDIT_ACCOUNT_NOT_FOUND');
     await ctx.close();
   });
 });

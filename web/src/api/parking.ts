@@ -2,7 +2,9 @@
 // (车位诱导) to lots near a destination, quotes, and reservations (预约车位) from hold to check-out.
 import { request, revalidate } from './client';
 import type { Revalidated } from './client';
-import type { Guidance, GuidanceQuery, HoldRequest, Items, LotFeed, LotHistory, ParkingLot, ParkingPass, ParkingQuote, Reservation, SpaceType } from './types';
+import type {
+  CreditAccount, Guidance, GuidanceQuery, HoldRequest, Items, LotFeed, LotHistory, ParkingLot, ParkingPass, ParkingQuote, Reservation, SettlementRun, ShareWindow, SpaceType,
+} from './types';
 
 /** Filters of the open feed: a district adcode, or lots within `radius` metres of `near` (lon,lat). */
 export interface FeedFilter {
@@ -63,4 +65,24 @@ export function listMyReservations(signal?: AbortSignal): Promise<Items<Reservat
 /** The signed-in person's off-peak passes (错峰停车证). */
 export function listMyPasses(signal?: AbortSignal): Promise<Items<ParkingPass>> {
   return request<Items<ParkingPass>>('/parking/my/passes', { signal, silent: true });
+}
+
+/** A shared lot's sharing windows (public). */
+export function listShareWindows(lotId: string, signal?: AbortSignal): Promise<Items<ShareWindow>> {
+  return request<Items<ShareWindow>>(`/parking/lots/${encodeURIComponent(lotId)}/share-windows`, { signal, silent: true });
+}
+
+/** Buys an off-peak pass for a plate and window (signed in); PASSES_SOLD_OUT, PASS_EXISTS or PASS_SUSPENDED when refused. */
+export function buyPass(body: { windowId: string; plate: string; validFrom?: string }): Promise<ParkingPass> {
+  return request<ParkingPass>('/parking/passes', { method: 'POST', body, silent: true });
+}
+
+/** A driver's pay-later account with its latest ledger entries (the transport department's operators). */
+export function getCreditAccount(plate: string, signal?: AbortSignal): Promise<CreditAccount> {
+  return request<CreditAccount>(`/parking/credit/accounts/${encodeURIComponent(plate)}`, { signal, silent: true });
+}
+
+/** Settles every driver's unsettled charges now (operators); the daily run does the same on its own. */
+export function runSettlement(): Promise<SettlementRun> {
+  return request<SettlementRun>('/parking/credit/settlements', { method: 'POST', body: {}, silent: true });
 }

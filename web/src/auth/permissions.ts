@@ -53,6 +53,8 @@ export const can = {
   /** Watch every lot's live state in the parking operations view (停车运营): the transport department and platform admins. */
   operateParking: (me: Me | null | undefined) =>
     hasRole(me, 'platform_admin') || (own(me, PARKING_ORG) && hasRole(me, 'org_admin', 'data_steward', 'analyst')),
+  /** Manage lots, sharing windows, credit accounts and settlements (parking.manage). */
+  manageParking: (me: Me | null | undefined) => hasRole(me, 'platform_admin') || (own(me, PARKING_ORG) && hasRole(me, 'org_admin', 'data_steward')),
   /** Push records and read quarantined rows of a dataset (records.write, quality.read). */
   writeData: (me: Me | null | undefined, org: string | null | undefined) => own(me, org) && hasRole(me, 'org_admin', 'data_steward'),
 };
