@@ -34,6 +34,13 @@ export interface Config {
   passwordCost: number;
   /** Whether session cookies carry the Secure flag (set when the platform is served over HTTPS). */
   secureCookies: boolean;
+  /**
+   * The platform's public address (like CKAN's ckan.site_url), e.g. https://data.xm.gov.cn: the base of every link
+   * CKAN, DCAT and the portal hand out. Unset, links use the request's Host.
+   */
+  publicUrl: string | null;
+  /** Whether a reverse proxy in front sets X-Forwarded-For / -Proto / -Host (trusted only then: client IPs for rate limits, links). */
+  trustProxy: boolean;
   /** Requests a minute an anonymous visitor (by IP address) may make (0: no limit). */
   anonymousPerMinute: number;
   /** Requests a minute one application token may make (0: no limit). */
@@ -115,6 +122,20 @@ function pattern(src: Source, key: string, re: RegExp, fallback: string, what: s
   return raw;
 }
 
+/** XMCITY_PUBLIC_URL: an http(s) origin with an optional path, kept without a trailing slash. */
+function publicUrl(src: Source): string | null {
+  const raw = src.XMCITY_PUBLIC_URL;
+  if (raw === undefined || raw === '') return null;
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new ConfigError(`XMCITY_PUBLIC_URL=${JSON.stringify(raw)} is not a URL; give the platform's public address, e.g. https://data.xm.gov.cn`);
+  }
+  if (!['http:', 'https:'].includes(u.protocol) || u.search || u.hash) throw new ConfigError(`XMCITY_PUBLIC_URL=${JSON.stringify(raw)} must be an http(s) address without ? or #`);
+  return `${u.origin}${u.pathname}`.replace(/\/+$/, '');
+}
+
 function oneOf<T extends string>(src: Source, key: string, allowed: readonly T[], fallback: T): T {
   const raw = src[key];
   if (raw === undefined || raw === '') return fallback;
@@ -167,6 +188,8 @@ export function loadConfig(opts: { env?: Source; cwd?: string } = {}): Config {
     maxOffset: int(src, 'XMCITY_MAX_OFFSET', 100_000, 0, 100_000_000),
     passwordCost: powerOfTwo(src, 'XMCITY_PASSWORD_COST', 2 ** 15),
     secureCookies: oneOf(src, 'XMCITY_SECURE_COOKIES', ['true', 'false'] as const, 'false') === 'true',
+    publicUrl: publicUrl(src),
+    trustProxy: oneOf(src, 'XMCITY_TRUST_PROXY', ['true', 'false'] as const, 'false') === 'true',
     anonymousPerMinute: int(src, 'XMCITY_ANON_RPM', 300, 0, 1_000_000_000),
     tokenPerMinute: int(src, 'XMCITY_TOKEN_RPM', 3000, 0, 1_000_000_000),
     sqlTimeoutMs: int(src, 'XMCITY_SQL_TIMEOUT_MS', 5000, 100, 600_000),
@@ -190,7 +213,7 @@ export function loadConfig(opts: { env?: Source; cwd?: string } = {}): Config {
 const KNOWN_KEYS = [
   'XMCITY_DATA_DIR', 'DATABASE_URL', 'HOST', 'PORT', 'XMCITY_LOG_LEVEL', 'XMCITY_DEMO', 'XMCITY_MAX_INGEST_BYTES',
   'XMCITY_MAX_LINE_BYTES', 'XMCITY_LAKE_MEMORY', 'XMCITY_LAKE_THREADS', 'XMCITY_MAX_PAGE', 'XMCITY_MAX_OFFSET', 'XMCITY_WEB_DIR',
-  'XMCITY_PASSWORD_COST', 'XMCITY_SECURE_COOKIES', 'XMCITY_AUDIT_CHECKPOINT_MINUTES', 'XMCITY_ANON_RPM', 'XMCITY_TOKEN_RPM',
+  'XMCITY_PASSWORD_COST', 'XMCITY_SECURE_COOKIES', 'XMCITY_PUBLIC_URL', 'XMCITY_TRUST_PROXY', 'XMCITY_AUDIT_CHECKPOINT_MINUTES', 'XMCITY_ANON_RPM', 'XMCITY_TOKEN_RPM',
   'XMCITY_SQL_TIMEOUT_MS', 'XMCITY_SQL_MAX_ROWS', 'XMCITY_SQL_MAX_BYTES',
   'XMCITY_PARKING_SETTLE_AT', 'XMCITY_PARKING_SNAPSHOT_MINUTES', 'XMCITY_PARKING_MAX_ACTIVE_PER_DRIVER', 'XMCITY_PARKING_SYSTEM',
   'XMCITY_PARKING_SLICE_MINUTES', 'XMCITY_PARKING_HOLD_MINUTES', 'XMCITY_PARKING_SILENT_MINUTES', 'XMCITY_PARKING_NO_SHOW_MINUTES',

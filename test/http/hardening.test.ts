@@ -164,4 +164,19 @@ describe('hardening', () => {
       expect(body).not.toMatch(/root:|"dependencies"/);
     }
   });
+
+  it('builds CKAN and DCAT links from the Host, not from forwarded headers nobody vouched for; from XMCITY_PUBLIC_URL when set', async () => {
+    const forged = { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' };
+    const st = await app.inject({ url: '/api/3/action/status_show', headers: { ...forged, host: 'data.local:3000' }, remoteAddress: '10.9.0.3' });
+    expect(st.json().result.site_url).toBe('http://data.local:3000');
+    expect(st.json().help).toMatch(/^http:\/\/data\.local:3000\/api\/3\/action\/help_show/);
+    const other = await testApp({ demo: 'none', env: { XMCITY_PUBLIC_URL: 'https://data.xm.gov.cn/open/', XMCITY_TRUST_PROXY: 'true' } });
+    try {
+      const r = await other.app.inject({ url: '/api/3/action/status_show', headers: forged });
+      expect(r.json().result.site_url).toBe('https://data.xm.gov.cn/open');
+      expect((await other.app.inject({ url: '/catalog.ttl', headers: forged })).body).not.toContain('evil.example');
+    } finally {
+      await other.close();
+    }
+  });
 });

@@ -3,8 +3,10 @@ import { CkanError, toCkanError, type CkanService } from './service.ts';
 
 /** The public base URL of a request (scheme and host), for the links CKAN answers carry. */
 export function baseUrl(req: FastifyRequest): string {
-  const proto = (req.headers['x-forwarded-proto'] as string | undefined)?.split(',')[0] ?? req.protocol;
-  return `${proto}://${req.headers['x-forwarded-host'] ?? req.headers.host ?? 'localhost'}`;
+  // The configured public address; else the request's own scheme and host, which honour X-Forwarded-Proto / -Host
+  // only when a trusted proxy is configured (a forged header must not plant links in cached answers).
+  const configured = (req.server as FastifyInstance & { platform?: { config: { publicUrl: string | null } } }).platform?.config.publicUrl;
+  return configured ?? `${req.protocol}://${req.host || 'localhost'}`;
 }
 
 /**
