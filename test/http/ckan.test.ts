@@ -82,6 +82,10 @@ describe('CKAN Action API shapes', () => {
     });
     expect(p.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect((await call('package_show', { id: p.id })).body.result.name).toBe(p.name);
+    // Conditionally open data is not open-licensed: it is used under an approved application's agreement.
+    const c = (await call('package_show', { id: conditional.code })).body.result;
+    expect(c).toMatchObject({ isopen: false, license_id: 'other-closed', license_url: expect.stringContaining(`/portal/datasets/${conditional.code}`) });
+    expect((await call('package_search', { fq: 'license_id:other-closed', rows: 100 })).body.result.results.map((x: { name: string }) => x.name)).toContain(c.name);
     expect(p.resources.map((r: { format: string }) => r.format)).toEqual(['API', 'CSV', 'JSON', 'Parquet', 'XLSX']);
     expect(p.resources[0]).toMatchObject({ id: open.rid, package_id: p.id, datastore_active: true, url_type: 'datastore' });
     expect(p.tags[0]).toMatchObject({ name: expect.any(String), display_name: expect.any(String) });

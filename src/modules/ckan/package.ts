@@ -11,8 +11,18 @@ export const DOWNLOADS = [
   { kind: 'xlsx', format: 'XLSX', mimetype: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' },
 ] as const;
 
-/** The licence of openly published data. */
+/** The licence of openly published data (无条件开放). */
 export const LICENSE = { id: 'cc-by', title: 'Creative Commons Attribution 4.0', url: 'https://creativecommons.org/licenses/by/4.0/' };
+
+/**
+ * The licence a dataset is published under: CC BY for open data; conditionally open data (有条件开放) is used under
+ * the agreement of an approved application — purpose-bound, with a data-security commitment, not to be passed on —
+ * which CKAN lists as its "other-closed" licence, linked to the dataset's page where one applies.
+ */
+export function licenseOf(d: Pick<Dataset, 'code' | 'openType'>, base: string): { id: string; title: string; url: string } {
+  if (d.openType === 'open') return LICENSE;
+  return { id: 'other-closed', title: '有条件开放数据使用协议 (conditional use under an approved application; not open)', url: `${base}/portal/datasets/${d.code}` };
+}
 
 /** CKAN's DataStore column type for a field type. */
 export function ckanType(f: FieldSpec): string {
@@ -68,7 +78,7 @@ export function packageDict(d: Dataset, org: { code: string; name: string; nameE
   const res = resources(d, base);
   return {
     id: packageId(d.code), name: packageName(d.code), title: d.name, notes: d.summary, type: 'dataset', state: 'active', private: false,
-    isopen: d.openType === 'open', license_id: LICENSE.id, license_title: LICENSE.title, license_url: LICENSE.url,
+    isopen: d.openType === 'open', license_id: licenseOf(d, base).id, license_title: licenseOf(d, base).title, license_url: licenseOf(d, base).url,
     author: org.name, author_email: null, maintainer: org.name, maintainer_email: null, url: `${base}/portal/datasets/${d.code}`, version: String(d.schemaVersion),
     metadata_created: d.createdAt, metadata_modified: d.lastIngestAt && d.lastIngestAt > d.updatedAt ? d.lastIngestAt : d.updatedAt,
     owner_org: orgId(d.orgCode), organization: organizationDict(org),

@@ -7,7 +7,7 @@ import type { OrganisationService } from '../organisations/service.ts';
 import type { QueryService, RecordsQuery } from '../query/service.ts';
 import type { SqlSandbox } from './sql.ts';
 import { orgId, orgName, packageId, packageName, resourceId } from './ids.ts';
-import { DOWNLOADS, LICENSE, ckanType, groupDict, groupName, organizationDict, packageDict, publishedFields, resources } from './package.ts';
+import { DOWNLOADS, ckanType, licenseOf, groupDict, groupName, organizationDict, packageDict, publishedFields, resources } from './package.ts';
 
 /** A CKAN-style failure: the __type CKAN uses, an HTTP status, a message and, for validation, per-field errors. */
 export class CkanError extends Error {
@@ -307,7 +307,7 @@ export class CkanService {
         case 'tags': return d.tags;
         case 'res_format': return ['API', ...DOWNLOADS.map((x) => x.format), ...d.services.map((s) => s.format)];
         case 'groups': return [groupName(d.category)];
-        case 'license_id': return [LICENSE.id];
+        case 'license_id': return [licenseOf(d, '').id];
         case 'name': return [packageName(d.code)];
         case 'id': return [packageId(d.code)];
         case 'open_type': return [d.openType];

@@ -3,7 +3,7 @@ import type { CatalogueService } from '../catalogue/service.ts';
 import type { Dataset, UpdateCycle } from '../catalogue/types.ts';
 import type { OrganisationService } from '../organisations/service.ts';
 import { orgName, packageName, resourceId } from '../ckan/ids.ts';
-import { DOWNLOADS, LICENSE } from '../ckan/package.ts';
+import { DOWNLOADS, LICENSE, licenseOf } from '../ckan/package.ts';
 import { Graph, type Term } from './graph.ts';
 
 const EU = 'http://publications.europa.eu/resource/authority';
@@ -127,7 +127,7 @@ export class DcatCatalog {
     g.add(api, 'dcat:accessURL', g.node(`${base}/api/3/action/datastore_search?resource_id=${resourceId(d.code, 'datastore')}`));
     g.add(api, 'dcat:mediaType', g.node('https://www.iana.org/assignments/media-types/application/json'));
     g.add(api, 'dct:format', g.node(`${EU}/file-type/JSON`));
-    g.add(api, 'dct:license', g.node(LICENSE.url));
+    g.add(api, 'dct:license', g.node(licenseOf(d, base).url));
     g.add(ds, 'dcat:distribution', api);
     for (const x of DOWNLOADS) {
       const dist = g.node(`${base}/dataset/${name}/resource/${resourceId(d.code, x.kind)}`);
@@ -137,7 +137,7 @@ export class DcatCatalog {
       g.add(dist, 'dcat:downloadURL', g.node(`${base}/api/v1/datasets/${d.code}/download.${x.kind}`));
       g.add(dist, 'dcat:mediaType', g.node(`https://www.iana.org/assignments/media-types/${x.mimetype}`));
       g.add(dist, 'dct:format', g.node(`${EU}/file-type/${FILE_TYPE[x.kind]}`));
-      g.add(dist, 'dct:license', g.node(LICENSE.url));
+      g.add(dist, 'dct:license', g.node(licenseOf(d, base).url));
       g.add(ds, 'dcat:distribution', dist);
     }
     // Live APIs of the dataset's system (the parking feed, …): a distribution reached through its API.
@@ -149,7 +149,7 @@ export class DcatCatalog {
       g.add(dist, 'dcat:accessURL', g.node(`${base}${s.path}`));
       g.add(dist, 'dcat:mediaType', g.node(`https://www.iana.org/assignments/media-types/${s.mediaType}`));
       if (FILE_TYPE_BY_FORMAT[s.format.toLowerCase()]) g.add(dist, 'dct:format', g.node(`${EU}/file-type/${FILE_TYPE_BY_FORMAT[s.format.toLowerCase()]}`));
-      g.add(dist, 'dct:license', g.node(LICENSE.url));
+      g.add(dist, 'dct:license', g.node(licenseOf(d, base).url));
       g.add(ds, 'dcat:distribution', dist);
     }
     return ds;
