@@ -157,6 +157,9 @@ describe('CKAN Action API shapes', () => {
     const r = await call('datastore_search', { resource_id: open.rid, filters: { level: '诊所' }, limit: 2 }, { method: 'POST' });
     expect(r.body.success).toBe(true);
     expect(r.body.result.records.every((x: { level: string }) => x.level === '诊所')).toBe(true);
+    expect(r.body.result.filters).toEqual({ level: '诊所' });
+    const get = await call('datastore_search', { resource_id: open.rid, filters: { level: '诊所' }, q: '诊所', sort: 'level desc', limit: 1 });
+    expect(get.body.result).toMatchObject({ filters: { level: '诊所' }, q: '诊所', sort: 'level desc' });
   });
 });
 

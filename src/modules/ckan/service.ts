@@ -480,8 +480,13 @@ export class CkanService {
       for (const [k, v] of Object.entries(extra)) params.set(k, String(v));
       return `/api/3/action/datastore_search?${params}`;
     };
+    // As CKAN does, the answer repeats the filters, q and sort it was asked for.
+    const echoed = Object.fromEntries(['filters', 'q', 'sort'].filter((k) => p[k] !== undefined && p[k] !== null && p[k] !== '').map((k) => {
+      const v = p[k];
+      return [k, typeof v === 'string' && /^\s*\{/.test(v) ? (json<Record<string, unknown>>(p, k) ?? v) : v];
+    }));
     return {
-      include_total: rq.total === 'exact', limit, offset, records_format: format, resource_id: rid, total_estimation_threshold: null,
+      include_total: rq.total === 'exact', limit, offset, records_format: format, resource_id: rid, total_estimation_threshold: null, ...echoed,
       fields, records, ...(total !== null ? { total, total_was_estimated: !r.totalExact } : {}),
       _links: { start: link({}), next: r.nextCursor ? link({ cursor: r.nextCursor }) : link({ offset: offset + limit }) },
       ...(r.nextCursor ? { next_cursor: r.nextCursor } : {}),
