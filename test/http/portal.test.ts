@@ -124,5 +124,16 @@ describe('open-data portal', () => {
     expect((await steward.inject({ method: 'PATCH', url: `/api/v1/open-plans/items/${created.json().id}`, payload: { datasetCode: bus.code } })).statusCode).toBe(204);
     const after = (await app.inject({ url: `/api/v1/open-plans/${year}` })).json();
     expect(after.items.find((x: { id: string }) => x.id === created.json().id).status).toBe('opened');
+    // A dataset opened only on application does not fulfil an item planned 无条件开放; it does one planned 有条件开放.
+    const cond = (await app.platform.catalogue.all()).find((d) => d.openType === 'conditional' && d.validRecords > 0)!;
+    const ids: Record<string, string> = {};
+    for (const openType of ['open', 'conditional']) {
+      const r = await admin.inject({ method: 'POST', url: '/api/v1/open-plans/items', payload: { year, title: `按${openType}开放`, orgCode: cond.orgCode, openType, dueOn: `${year}-12-31`, datasetCode: cond.code } });
+      expect(r.statusCode, r.body).toBe(201);
+      ids[openType] = r.json().id;
+    }
+    const mixed = (await app.inject({ url: `/api/v1/open-plans/${year}` })).json().items as { id: string; status: string; openedAt: string | null }[];
+    expect(mixed.find((x) => x.id === ids.open)).toMatchObject({ status: 'in_progress', openedAt: null });
+    expect(mixed.find((x) => x.id === ids.conditional)).toMatchObject({ status: 'opened', openedAt: expect.any(String) });
   });
 });

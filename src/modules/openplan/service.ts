@@ -9,7 +9,7 @@ import type { OrganisationService } from '../organisations/service.ts';
 
 /**
  * Where a plan item stands, derived from the catalogue (never typed in): opened — its dataset is published with
- * records; in progress — catalogued but not yet published or still empty, before the due date; planned — not
+ * records, at least as openly as planned (an item planned 无条件开放 is not opened by a conditional dataset); in progress — catalogued but not yet published or still empty, before the due date; planned — not
  * catalogued yet, before the due date; overdue — not opened by the due date.
  */
 export type PlanStatus = 'planned' | 'in_progress' | 'opened' | 'overdue';
@@ -62,9 +62,14 @@ export class OpenPlanService {
     await this.store.db.updateTable('open_plan_items').set({ dataset_code: datasetCode }).where('id', '=', id).execute();
   }
 
-  static status(item: { dataset_code: string | null; due_on: string }, ds: Dataset | undefined, now = new Date()): PlanStatus {
-    const opened = ds && ds.openType !== 'closed' && ds.validRecords > 0;
-    if (opened) return 'opened';
+  /** Whether a dataset fulfils an item: published with records, as openly as the item plans. */
+  static fulfils(item: { open_type: string }, ds: Dataset | undefined): boolean {
+    if (!ds || ds.validRecords <= 0 || ds.openType === 'closed') return false;
+    return item.open_type === 'conditional' || ds.openType === 'open';
+  }
+
+  static status(item: { dataset_code: string | null; due_on: string; open_type: string }, ds: Dataset | undefined, now = new Date()): PlanStatus {
+    if (OpenPlanService.fulfils(item, ds)) return 'opened';
     const dueEnd = new Date(`${item.due_on}T23:59:59+08:00`);
     if (now > dueEnd) return 'overdue';
     return ds ? 'in_progress' : 'planned';
@@ -82,7 +87,7 @@ export class OpenPlanService {
         // A dataset not yet opened is not named: the plan is public, the closed catalogue is not.
         id: r.id, year: Number(r.year), title: r.title, orgCode: r.org_code, orgName: orgs.get(r.org_code)?.name ?? r.org_code,
         datasetCode: ds && ds.openType !== 'closed' ? ds.code : null, datasetName: ds && ds.openType !== 'closed' ? ds.name : null, openType: r.open_type, dueOn: r.due_on, note: r.note, status: OpenPlanService.status(r, ds, now),
-        openedAt: ds && ds.openType !== 'closed' && ds.validRecords > 0 ? ds.createdAt : null,
+        openedAt: OpenPlanService.fulfils(r, ds) ? ds!.createdAt : null,
       };
     });
     const count = (xs: typeof items) => ({
