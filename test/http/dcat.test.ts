@@ -95,7 +95,12 @@ describe('DCAT-AP catalogue', () => {
     const future = turtle((await app.inject({ url: `/catalog.ttl?modified_since=${new Date(Date.now() + 3600_000).toISOString()}` })).body);
     expect(future.filter((q) => q.object.value === `${DCAT}Dataset`)).toHaveLength(0);
     expect((await app.inject({ url: '/catalog.ttl?page=9' })).json().error.code).toBe('VALIDATION_FAILED');
-    expect((await app.inject({ url: '/catalog.ttl?modified_since=yesterday' })).json().error.code).toBe('VALIDATION_FAILED');
+    for (const bad of ['yesterday', '1', '2026-13-01', '2026-11-30 10:00']) {
+      expect((await app.inject({ url: `/catalog.ttl?modified_since=${encodeURIComponent(bad)}` })).json().error.code, bad).toBe('VALIDATION_FAILED');
+    }
+    // A date alone is that day from Beijing midnight: every dataset was modified since 2000-01-01.
+    const all = turtle((await app.inject({ url: '/catalog.ttl?modified_since=2000-01-01' })).body);
+    expect(all.filter((q) => q.object.value === `${DCAT}Dataset`).length).toBeGreaterThan(0);
     const closed = (await app.platform.catalogue.all()).find((x) => x.openType === 'closed')!;
     expect((await app.inject({ url: `/dataset/${closed.code}.jsonld` })).statusCode).toBe(404);
   });

@@ -39,7 +39,9 @@ export class DcatCatalog {
 
   /** One page of the catalogue, optionally only datasets modified since an instant. */
   async catalog(base: string, opts: { page: number; modifiedSince: string | null; selfUrl: (page: number) => string }): Promise<Graph> {
-    const since = opts.modifiedSince ? Date.parse(opts.modifiedSince) : null;
+    // A date (Beijing midnight) or a date-time with an offset; nothing looser (Date.parse would take "1" for 2001).
+    const m = opts.modifiedSince ? /^(\d{4}-\d{2}-\d{2})(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/.exec(opts.modifiedSince) : null;
+    const since = opts.modifiedSince ? (m ? Date.parse(m[2] ? opts.modifiedSince : `${m[1]}T00:00:00+08:00`) : Number.NaN) : null;
     if (opts.modifiedSince && Number.isNaN(since)) fail('VALIDATION_FAILED', { reason: 'modified_since is an ISO 8601 date or date-time' });
     const all = (await this.published()).filter((d) => since === null || Date.parse(this.modified(d)) >= (since as number));
     const pages = Math.max(1, Math.ceil(all.length / PAGE_SIZE));
