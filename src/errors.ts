@@ -68,6 +68,8 @@ export const ERRORS = {
   PASS_EXISTS: { status: 409, message: '{plate} already holds pass {id} for this window at that time' },
   PASSES_SOLD_OUT: { status: 409, message: 'All {places} places of sharing window {window} are taken by passes at that time (通行证已售罄); try another window or a later start' },
   PASS_SUSPENDED: { status: 409, message: 'Pass {id} is suspended after repeated overstays (超时停车): entries are refused, and no new pass is sold for this car at this lot until it expires' },
+  SETTLEMENT_NOT_FOUND: { status: 404, message: 'No settlement {id}' },
+  SETTLEMENT_RETURNED: { status: 409, message: 'Settlement {id} is already recorded as returned' },
   CREDIT_ACCOUNT_NOT_FOUND: { status: 404, message: '{plate} has no pay-later account (信用停车账户)' },
   PARKING_SESSION_STATE: { status: 409, message: '{plate} {reason} at lot {lot}' },
   CREDIT_REFUSED: { status: 403, message: 'Pay-later parking (信用停车) needs a credit score of at least {min}; {plate} has {score}' },

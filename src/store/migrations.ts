@@ -482,4 +482,11 @@ export const MIGRATIONS: Record<string, Migration> = {
       await db.schema.alterTable('datasets').addColumn('services', 'text', (c) => c.notNull().defaultTo('[]')).execute();
     },
   },
+  '0013_parking_credit_returns': {
+    async up(db: Kysely<unknown>) {
+      // A settlement whose collection the payment channel returned (扣款失败) is re-opened once: one 'returned' entry
+      // per settlement, which the next settlement collects again.
+      await sql`CREATE UNIQUE INDEX parking_credit_ledger_one_return ON parking_credit_ledger (settlement_id) WHERE kind = 'returned'`.execute(db);
+    },
+  },
 };

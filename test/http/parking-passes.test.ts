@@ -185,7 +185,9 @@ describe.each(STORE_BACKENDS)('off-peak passes and credit parking on $name', ({ 
     const checkIn = (plate: string, t: string, lot = lotId) => happening(t, () => post(parkSystem, `/parking/lots/${lot}/credit-check-in`, { plate, at: t }));
     const checkOut = (plate: string, t: string, lot = lotId) => happening(t, () => post(parkSystem, `/parking/lots/${lot}/credit-check-out`, { plate, at: t }));
     const account = async (plate: string) =>
-      (await steward.inject({ url: `/api/v1/parking/credit/accounts/${encodeURIComponent(plate)}` })).json() as { state: string; balanceFen: number; ledgerSumFen: number; entries: { kind: string; amountFen: number }[] };
+      (await steward.inject({ url: `/api/v1/parking/credit/accounts/${encodeURIComponent(plate)}` })).json() as {
+        state: string; balanceFen: number; ledgerSumFen: number; entries: { kind: string; amountFen: number; settlementId: string | null }[];
+      };
 
     beforeAll(async () => {
       lotId = await newLot('garage');
@@ -235,6 +237,28 @@ describe.each(STORE_BACKENDS)('off-peak passes and credit parking on $name', ({ 
       const again = (await post(steward, '/parking/credit/settlements', {})).json() as { settlements: { plate: string }[] };
       expect(again.settlements.some((s) => s.plate === '闽D20001')).toBe(false);
       expect((await checkIn('闽D20001', at(plus(d, 2), '09:00'))).statusCode).toBe(201);
+    });
+
+    it('re-opens a settlement whose collection was returned, once, as arrears the next run collects', async () => {
+      // The run of the test before settled its one charge of 800 fen.
+      await post(steward, '/parking/credit/settlements', {});
+      const before = await account('闽D20003');
+      expect(before).toMatchObject({ balanceFen: 0, ledgerSumFen: 0 });
+      const st = before.entries.find((e) => e.kind === 'settlement')!;
+      expect(st.amountFen).toBe(-800);
+      expect((await post(resident, `/parking/credit/settlements/${st.settlementId!}/returned`, { reason: '余额不足' })).statusCode).toBe(403);
+      const r = await post(steward, `/parking/credit/settlements/${st.settlementId!}/returned`, { reason: '余额不足' });
+      expect(r.statusCode, r.body).toBe(200);
+      expect(r.json()).toMatchObject({ plate: '闽D20003', returnedFen: 800, balanceFen: 800, state: 'active' });
+      const again = await post(steward, `/parking/credit/settlements/${st.settlementId!}/returned`, { reason: '重复上报' });
+      expect([again.statusCode, again.json().error.code]).toEqual([409, 'SETTLEMENT_RETURNED']);
+      expect((await post(steward, '/parking/credit/settlements/st-nope/returned', { reason: 'x' })).statusCode).toBe(404);
+      expect(await account('闽D20003')).toMatchObject({ balanceFen: 800, ledgerSumFen: 800 });
+      const next = (await post(steward, '/parking/credit/settlements', {})).json() as { settlements: { plate: string; amountFen: number; entries: number }[] };
+      expect(next.settlements.find((s) => s.plate === '闽D20003')).toMatchObject({ amountFen: 800, entries: 1 });
+      const a = await account('闽D20003');
+      expect(a).toMatchObject({ balanceFen: 0, ledgerSumFen: 0 });
+      expect(a.entries.map((e) => e.kind).sort()).toEqual(['charge', 'returned', 'settlement', 'settlement']);
     });
 
     it('keeps the ledger exact over a few hundred random sessions: entries sum to the balance, charges match the tariff, each charge settles once', async () => {

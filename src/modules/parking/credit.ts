@@ -24,6 +24,9 @@ export interface CreditSettings {
 /** A pay-later account's state: active, or suspended for arrears over the limit (lifted by settlement). */
 export type CreditState = 'active' | 'suspended';
 
+/** Ledger entries a settlement collects: parking charges, and settlements whose collection was returned. */
+const COLLECTABLE = ['charge', 'returned'] as const;
+
 /** One settlement of a driver's unsettled charges. */
 export interface Settlement {
   settlementId: string;
@@ -51,9 +54,11 @@ function safeFen(v: unknown): number {
 /**
  * Credit parking (信用停车): drivers whose city credit score meets the threshold park first and pay later. Each
  * session's charge (the lot's tariff, integer fen) is appended to an insert-only ledger in the same transaction
- * that raises the account's balance, so the entries always sum to the balance; a settlement run charges all of a
- * driver's unsettled entries at once and appends one negative entry for them. Arrears over the limit suspend
- * pay-later until settled.
+ * that raises the account's balance, so the entries always sum to the balance; a settlement run collects all of a
+ * driver's unsettled entries at once (by the driver's bound payment, 免密支付) and appends one negative entry for them.
+ * When the payment channel reports a collection returned (扣款失败), the settlement is re-opened by a positive
+ * 'returned' entry, which is arrears again and is collected by the next run. Arrears over the limit suspend pay-later
+ * until settled.
  *
  * Scores are kept in the Store table `parking_credit_scores`, loaded by the credit system's operator.
  */
@@ -193,7 +198,7 @@ export class CreditService {
     const unsettled = sql<boolean>`NOT EXISTS (SELECT 1 FROM parking_credit_settled s WHERE s.entry_id = l.id)`;
     const plates = await this.store.db
       .selectFrom('parking_credit_ledger as l').select('l.plate').distinct()
-      .where('l.kind', '=', 'charge').where('l.created_at', '<=', at).where(unsettled)
+      .where('l.kind', 'in', COLLECTABLE).where('l.created_at', '<=', at).where(unsettled)
       .orderBy('l.plate').execute();
     const settlements: Settlement[] = [];
     const limit = this.settings.arrearsLimitFen;
@@ -202,7 +207,7 @@ export class CreditService {
       const s = await this.store.db.transaction().execute(async (tx) => {
         await tx.insertInto('parking_credit_settled').columns(['entry_id', 'settlement_id'])
           .expression(tx.selectFrom('parking_credit_ledger as l').select(['l.id', sql<string>`${settlementId}`.as('settlement_id')])
-            .where('l.plate', '=', plate).where('l.kind', '=', 'charge').where('l.created_at', '<=', at).where(unsettled))
+            .where('l.plate', '=', plate).where('l.kind', 'in', COLLECTABLE).where('l.created_at', '<=', at).where(unsettled))
           // A run racing this one (the daily run and an operator's) settles each charge once: the later insert skips it.
           .onConflict((oc) => oc.column('entry_id').doNothing())
           .execute();
@@ -251,6 +256,40 @@ export class CreditService {
     this.scheduled = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+  }
+
+  /**
+   * Records that the payment channel returned a settlement's collection (扣款失败): a positive 'returned' entry of its
+   * amount, in the same transaction as the balance, re-opens it as arrears (suspending pay-later over the limit); the
+   * next run collects it again. A settlement is returned at most once (a unique index decides, so a retried report
+   * changes nothing).
+   */
+  async returned(actor: Actor, settlementId: string, reason: string) {
+    requireAccess({ actor, permission: 'parking.manage', orgs: [PARKING_ORG] });
+    const st = await this.store.db.selectFrom('parking_credit_ledger').selectAll().where('settlement_id', '=', settlementId).where('kind', '=', 'settlement').executeTakeFirst();
+    if (!st) fail('SETTLEMENT_NOT_FOUND', { id: settlementId });
+    const amount = -safeFen(st.amount_fen);
+    const at = new Date().toISOString();
+    const limit = this.settings.arrearsLimitFen;
+    const entryId = `le-${randomBytes(8).toString('hex')}`;
+    const done = await this.store.db.transaction().execute(async (tx) => {
+      const ins = await tx.insertInto('parking_credit_ledger')
+        .values({ id: entryId, plate: st.plate, kind: 'returned', amount_fen: amount, session_id: null, settlement_id: settlementId, created_at: at })
+        .onConflict((oc) => oc.doNothing()).executeTakeFirst();
+      if (Number(ins.numInsertedOrUpdatedRows ?? 0) !== 1) return false;
+      await tx.updateTable('parking_credit_accounts')
+        .set({
+          balance_fen: sql<number>`balance_fen + ${amount}`,
+          state: sql<string>`CASE WHEN balance_fen + ${amount} > ${limit} THEN 'suspended' ELSE state END`,
+          updated_at: at,
+        })
+        .where('plate', '=', st.plate)
+        .execute();
+      return true;
+    });
+    if (!done) fail('SETTLEMENT_RETURNED', { id: settlementId });
+    const a = await this.accountRow(st.plate);
+    return { settlementId, plate: st.plate, returnedFen: amount, reason: reason.slice(0, 200), entryId, balanceFen: safeFen(a.balance_fen), state: a.state as CreditState };
   }
 
   /** Runs a settlement on an operator's request (the transport department's stewards, the platform operator). */

@@ -170,6 +170,16 @@ export const parkingRoutes: FastifyPluginAsyncTypebox<{ parking: ParkingService;
     schema: { tags: ['parking'], summary: "Run a settlement: charge every driver's unsettled entries at once (operators)", body: SettleBody, response: { 200: AnyObject, ...errors } },
   }, async (req) => audited(req.actor, 'parking.credit.settle', {}, () => credit.settleAs(req.actor, req.body.at)));
 
+  app.post('/parking/credit/settlements/:id/returned', {
+    schema: {
+      tags: ['parking'],
+      summary: "Record that the payment channel returned a settlement's collection (扣款失败): its amount is arrears again, collected by the next run (operators)",
+      params: PassParams,
+      body: Type.Object({ reason: Type.String({ minLength: 1, maxLength: 200 }) }),
+      response: { 200: AnyObject, ...errors },
+    },
+  }, async (req) => audited(req.actor, 'parking.credit.returned', { settlement: req.params.id }, () => credit.returned(req.actor, req.params.id, req.body.reason)));
+
   app.get('/parking/credit/accounts/:plate', {
     schema: { tags: ['parking'], summary: "A driver's pay-later account: state, balance, ledger sum and entries (operators)", params: PlateParams, response: { 200: AnyObject, ...errors } },
   }, async (req) => credit.account(req.actor, req.params.plate));

@@ -86,3 +86,8 @@ export function getCreditAccount(plate: string, signal?: AbortSignal): Promise<C
 export function runSettlement(): Promise<SettlementRun> {
   return request<SettlementRun>('/parking/credit/settlements', { method: 'POST', body: {}, silent: true });
 }
+
+/** Records that the payment channel returned a settlement's collection: its amount is arrears again (operators). */
+export function markSettlementReturned(settlementId: string, reason: string): Promise<{ balanceFen: number; returnedFen: number; state: string }> {
+  return request(`/parking/credit/settlements/${encodeURIComponent(settlementId)}/returned`, { method: 'POST', body: { reason }, silent: true });
+}

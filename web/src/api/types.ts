@@ -838,7 +838,7 @@ export interface ShareWindow {
 /** One entry of a pay-later ledger: a charge (+) or a settlement (−), integer fen. */
 export interface CreditLedgerEntry {
   id: string;
-  kind: 'charge' | 'settlement';
+  kind: 'charge' | 'settlement' | 'returned';
   amountFen: number;
   sessionId: string | null;
   settlementId: string | null;
