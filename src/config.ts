@@ -39,8 +39,12 @@ export interface Config {
    * CKAN, DCAT and the portal hand out. Unset, links use the request's Host.
    */
   publicUrl: string | null;
-  /** Whether a reverse proxy in front sets X-Forwarded-For / -Proto / -Host (trusted only then: client IPs for rate limits, links). */
-  trustProxy: boolean;
+  /**
+   * The reverse proxies in front whose X-Forwarded-For / -Proto / -Host are believed (client addresses for rate
+   * limits, links): false (none), a number of hops, or their addresses / CIDR ranges. Never "all": a client could
+   * then write its own address.
+   */
+  trustProxy: false | number | string;
   /** Requests a minute an anonymous visitor (by IP address) may make (0: no limit). */
   anonymousPerMinute: number;
   /** Requests a minute one application token may make (0: no limit). */
@@ -136,6 +140,18 @@ function publicUrl(src: Source): string | null {
   return `${u.origin}${u.pathname}`.replace(/\/+$/, '');
 }
 
+/** XMCITY_TRUST_PROXY: false, a hop count (1–10), or proxy addresses / CIDR ranges separated by commas. */
+function trustProxy(src: Source): false | number | string {
+  const raw = (src.XMCITY_TRUST_PROXY ?? '').trim();
+  if (raw === '' || raw === 'false' || raw === '0') return false;
+  if (/^\d+$/.test(raw) && Number(raw) <= 10) return Number(raw);
+  const parts = raw.split(',').map((x) => x.trim());
+  if (raw !== 'true' && parts.every((p) => /^[0-9A-Fa-f:.]+(\/\d{1,3})?$/.test(p))) return parts.join(',');
+  throw new ConfigError(
+    `XMCITY_TRUST_PROXY=${JSON.stringify(raw)}: give the number of proxies in front (e.g. 1) or their addresses (e.g. 10.0.0.5,10.0.1.0/24); trusting every hop would let clients forge their address`,
+  );
+}
+
 function oneOf<T extends string>(src: Source, key: string, allowed: readonly T[], fallback: T): T {
   const raw = src[key];
   if (raw === undefined || raw === '') return fallback;
@@ -189,7 +205,7 @@ export function loadConfig(opts: { env?: Source; cwd?: string } = {}): Config {
     passwordCost: powerOfTwo(src, 'XMCITY_PASSWORD_COST', 2 ** 15),
     secureCookies: oneOf(src, 'XMCITY_SECURE_COOKIES', ['true', 'false'] as const, 'false') === 'true',
     publicUrl: publicUrl(src),
-    trustProxy: oneOf(src, 'XMCITY_TRUST_PROXY', ['true', 'false'] as const, 'false') === 'true',
+    trustProxy: trustProxy(src),
     anonymousPerMinute: int(src, 'XMCITY_ANON_RPM', 300, 0, 1_000_000_000),
     tokenPerMinute: int(src, 'XMCITY_TOKEN_RPM', 3000, 0, 1_000_000_000),
     sqlTimeoutMs: int(src, 'XMCITY_SQL_TIMEOUT_MS', 5000, 100, 600_000),

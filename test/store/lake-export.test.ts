@@ -1,8 +1,8 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DuckDbLake } from '../../src/lake/duckdb-lake.ts';
 import type { LakeTableSpec, SelectPlan } from '../../src/lake/lake.ts';
 import type { FieldSpec } from '../../src/modules/catalogue/types.ts';
@@ -55,10 +55,13 @@ describe('parquet exports', () => {
   }, 60_000);
 
   it('stops the write and removes the file when the client goes away', async () => {
+    const interrupt = vi.spyOn(DuckDBConnection.prototype, 'interrupt');
     const it = lake.export(spec, plan, 'parquet')[Symbol.asyncIterator]();
     const first = await it.next();
     expect(first.done).toBe(false);
     await it.return?.();
+    expect(interrupt).toHaveBeenCalled();
+    interrupt.mockRestore();
     expect(exportsLeft()).toEqual([]);
     // The reader connection it held is back in the pool and answers.
     expect((await lake.select(spec, { ...plan, limit: 1 })).rows).toEqual([{ id: expect.any(Number), name: expect.stringMatching(/^name /), score: expect.any(Number) }]);

@@ -37,7 +37,8 @@ function checkServices(services: DatasetService[]): DatasetService[] {
     if (ids.has(s.id)) bad(`service ${s.id} appears twice`);
     ids.add(s.id);
     if (!s.name?.trim() || s.name.length > 200) bad(`service ${s.id} needs a name of at most 200 characters`);
-    if (!/^\/api\/[A-Za-z0-9._~!$&'()*+,;=:@/%-]*(\?[A-Za-z0-9._~!$&'()*+,;=:@/%?-]*)?$/.test(s.path ?? '') || s.path.length > 500) bad(`service ${s.id}'s path must be a path on this platform under /api/`);
+    // A plain path and query (no quotes, spaces, $ or ;): it is shown in curl commands people paste into a shell.
+    if (!/^\/api\/[A-Za-z0-9._~\/%-]*(\?[A-Za-z0-9._~%=&-]*)?$/.test(s.path ?? '') || s.path.includes('//') || s.path.length > 500) bad(`service ${s.id}'s path must be a plain path on this platform under /api/ (letters, digits, . _ ~ / % - and a query of name=value&…)`);
     if (!/^[A-Za-z0-9 .+-]{1,40}$/.test(s.format ?? '')) bad(`service ${s.id} needs a format such as GeoJSON`);
     if (!/^[a-z]+\/[a-z0-9.+-]+$/.test(s.mediaType ?? '')) bad(`service ${s.id} needs a media type such as application/geo+json`);
     return { id: s.id, name: s.name.trim(), nameEn: (s.nameEn ?? '').trim(), path: s.path, format: s.format, mediaType: s.mediaType };

@@ -67,7 +67,13 @@ function shown(s: string): string {
   return JSON.stringify(s).replace(/[\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/** A plate in its stored form, or null when the text is not a plate (for rows loaded or stored before). */
+export function canonicalPlate(input: string): string | null {
+  const p = input.normalize('NFKC').replace(/[\s·•・.\-]/gu, '').toUpperCase();
+  return PLATE.test(p) ? p : null;
+}
+
 /** Whether a string is a plate normalisePlate would accept (for skipping bad rows of a loaded dataset). */
 export function isPlate(input: string): boolean {
-  return PLATE.test(input.normalize('NFKC').replace(/[\s·•・.\-]/gu, '').toUpperCase());
+  return canonicalPlate(input) !== null;
 }

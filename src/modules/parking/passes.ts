@@ -70,8 +70,8 @@ export class PassService {
     for (const [k, v] of [['priceFen', input.priceFen], ['overstayFenPerHour', input.overstayFenPerHour]] as const) {
       if (!Number.isSafeInteger(v) || v < 0) fail('VALIDATION_FAILED', { reason: `${k} must be a whole number of fen, 0 or more` });
     }
-    const places = input.places ?? Number(lot.cap_standard);
     const capacity = Number(lot.cap_standard) + Number(lot.cap_ev) + Number(lot.cap_accessible) + Number(lot.cap_large);
+    const places = input.places ?? (Number(lot.cap_standard) || capacity);
     if (!Number.isSafeInteger(places) || places < 1 || places > capacity) fail('VALIDATION_FAILED', { reason: `places must be a whole number from 1 to the lot's ${capacity} places` });
     const row = {
       id: `win-${randomBytes(5).toString('hex')}`, lot_id: lot.id, name: input.name, periods: JSON.stringify(windows.toJSON()),
@@ -151,7 +151,9 @@ export class PassService {
 
   /**
    * An entry at the lot on a pass, reported by the lot's system: refused (PASS_NOT_FOUND, PASS_SUSPENDED,
-   * PASS_OUTSIDE_WINDOW) unless the plate holds a valid active pass and the time lies in its window.
+   * PASS_OUTSIDE_WINDOW) unless the plate holds a valid pass there whose window is open at that time. A car may hold
+   * passes for several windows of a lot (nights, weekends); a suspended one bars the car at that lot whatever else
+   * it holds.
    */
   async enter(actor: Actor, lotId: string, input: { plate: string; at?: string }) {
     const lot = await this.requireLot(lotId);
@@ -159,16 +161,25 @@ export class PassService {
     const t = eventTime(input.at);
     const iso = new Date(t).toISOString();
     const plate = normalisePlate(input.plate);
-    const p = await this.store.db
-      .selectFrom('parking_passes').selectAll()
-      .where('lot_id', '=', lot.id).where('plate', '=', plate).where('valid_from', '<=', iso).where('valid_until', '>', iso)
-      .orderBy('state').orderBy('created_at', 'desc')
-      .executeTakeFirst();
-    if (!p) fail('PASS_NOT_FOUND', { plate, lot: lot.id });
-    if (p.state === 'suspended') fail('PASS_SUSPENDED', { id: p.id });
-    const w = await this.store.db.selectFrom('parking_share_windows').selectAll().where('id', '=', p.window_id).executeTakeFirstOrThrow();
-    const span = ShareWindows.parse(JSON.parse(w.periods) as SharePeriod[]).windowAt(t, this.calendar);
-    if (!span) fail('PASS_OUTSIDE_WINDOW', { id: p.id, at: iso });
+    const held = await this.store.db
+      .selectFrom('parking_passes as p').innerJoin('parking_share_windows as w', 'w.id', 'p.window_id')
+      .select(['p.id', 'p.state', 'w.periods'])
+      .where('p.lot_id', '=', lot.id).where('p.plate', '=', plate).where('p.valid_from', '<=', iso).where('p.valid_until', '>', iso)
+      .orderBy('p.created_at')
+      .execute();
+    if (!held.length) fail('PASS_NOT_FOUND', { plate, lot: lot.id });
+    const suspended = held.find((x) => x.state === 'suspended');
+    if (suspended) fail('PASS_SUSPENDED', { id: suspended.id });
+    let p: (typeof held)[number] | undefined;
+    let span: { endMs: number } | null = null;
+    for (const x of held) {
+      span = ShareWindows.parse(JSON.parse(x.periods) as SharePeriod[]).windowAt(t, this.calendar);
+      if (span) {
+        p = x;
+        break;
+      }
+    }
+    if (!p || !span) fail('PASS_OUTSIDE_WINDOW', { id: held.map((x) => x.id).join(', '), at: iso });
     const visit = {
       id: `visit-${randomBytes(6).toString('hex')}`, pass_id: p.id, lot_id: lot.id, plate, entered_at: iso, window_ends_at: new Date(span.endMs).toISOString(), exited_at: null, overstay_fen: 0,
     };

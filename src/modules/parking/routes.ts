@@ -178,7 +178,7 @@ export const parkingRoutes: FastifyPluginAsyncTypebox<{ parking: ParkingService;
       body: Type.Object({ reason: Type.String({ minLength: 1, maxLength: 200 }) }),
       response: { 200: AnyObject, ...errors },
     },
-  }, async (req) => audited(req.actor, 'parking.credit.returned', { settlement: req.params.id }, () => credit.returned(req.actor, req.params.id, req.body.reason)));
+  }, async (req) => audited(req.actor, 'parking.credit.returned', { settlement: req.params.id, reason: req.body.reason }, () => credit.returned(req.actor, req.params.id, req.body.reason)));
 
   app.get('/parking/credit/accounts/:plate', {
     schema: { tags: ['parking'], summary: "A driver's pay-later account: state, balance, ledger sum and entries (operators)", params: PlateParams, response: { 200: AnyObject, ...errors } },
