@@ -119,7 +119,9 @@ async function serverChild(dir: string, databaseUrl: string | null, schema: stri
 async function startServer(label: string, databaseUrl: string | null): Promise<{ base: string; child: ChildProcess; dir: string; schema?: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'xmcity-bench-parking-'));
   const schema = databaseUrl ? `bench_${randomBytes(6).toString('hex')}` : undefined;
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench', 'parking.ts'), '--server-child', dir, ...(databaseUrl ? ['--pg', databaseUrl, '--schema', schema as string] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the server alone.
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(root, 'bench', 'parking.ts'), '--server-child', dir, ...(databaseUrl ? ['--pg', databaseUrl, '--schema', schema as string] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
   for await (const line of lines) {
     const m = /^READY (\d+)/.exec(line);
