@@ -15,31 +15,26 @@ async function canonicalisePlates(db: Kysely<unknown>): Promise<void> {
       if (c && c !== r.plate) await sql`UPDATE ${sql.table(table)} SET plate = ${c} WHERE id = ${r.id}`.execute(db);
     }
   }
+  // Rows keyed by plate: renamed, or merged into the row already under the stored form and then removed.
+  const rekey = async <T extends { plate: string }>(table: string, rows: T[], merge: (row: T, into: string) => Promise<unknown>) => {
+    for (const r of rows) {
+      const c = canonicalPlate(r.plate);
+      if (!c || c === r.plate) continue;
+      const taken = (await sql`SELECT 1 AS x FROM ${sql.table(table)} WHERE plate = ${c}`.execute(db)).rows.length > 0;
+      if (!taken) await sql`UPDATE ${sql.table(table)} SET plate = ${c} WHERE plate = ${r.plate}`.execute(db);
+      else {
+        await merge(r, c);
+        await sql`DELETE FROM ${sql.table(table)} WHERE plate = ${r.plate}`.execute(db);
+      }
+    }
+  };
   const scores = (await sql<{ plate: string; score: number; updated_at: string }>`SELECT plate, score, updated_at FROM parking_credit_scores`.execute(db)).rows;
-  for (const s of scores) {
-    const c = canonicalPlate(s.plate);
-    if (!c || c === s.plate) continue;
-    const kept = (await sql<{ updated_at: string }>`SELECT updated_at FROM parking_credit_scores WHERE plate = ${c}`.execute(db)).rows[0];
-    if (!kept) {
-      await sql`UPDATE parking_credit_scores SET plate = ${c} WHERE plate = ${s.plate}`.execute(db);
-      continue;
-    }
-    if (s.updated_at > kept.updated_at) await sql`UPDATE parking_credit_scores SET score = ${s.score}, updated_at = ${s.updated_at} WHERE plate = ${c}`.execute(db);
-    await sql`DELETE FROM parking_credit_scores WHERE plate = ${s.plate}`.execute(db);
-  }
+  await rekey('parking_credit_scores', scores, (s, into) =>
+    sql`UPDATE parking_credit_scores SET score = ${s.score}, updated_at = ${s.updated_at} WHERE plate = ${into} AND updated_at < ${s.updated_at}`.execute(db));
   const accounts = (await sql<{ plate: string; state: string; balance_fen: number }>`SELECT plate, state, balance_fen FROM parking_credit_accounts`.execute(db)).rows;
-  for (const a of accounts) {
-    const c = canonicalPlate(a.plate);
-    if (!c || c === a.plate) continue;
-    const kept = (await sql<{ plate: string }>`SELECT plate FROM parking_credit_accounts WHERE plate = ${c}`.execute(db)).rows[0];
-    if (!kept) {
-      await sql`UPDATE parking_credit_accounts SET plate = ${c} WHERE plate = ${a.plate}`.execute(db);
-      continue;
-    }
-    await sql`UPDATE parking_credit_accounts SET balance_fen = balance_fen + ${Number(a.balance_fen)},
-      state = CASE WHEN state = 'suspended' OR ${a.state} = 'suspended' THEN 'suspended' ELSE state END WHERE plate = ${c}`.execute(db);
-    await sql`DELETE FROM parking_credit_accounts WHERE plate = ${a.plate}`.execute(db);
-  }
+  await rekey('parking_credit_accounts', accounts, (a, into) =>
+    sql`UPDATE parking_credit_accounts SET balance_fen = balance_fen + ${Number(a.balance_fen)},
+      state = CASE WHEN state = 'suspended' OR ${a.state} = 'suspended' THEN 'suspended' ELSE state END WHERE plate = ${into}`.execute(db));
 }
 
 export const MIGRATIONS: Record<string, Migration> = {
