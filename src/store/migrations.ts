@@ -530,4 +530,16 @@ export const MIGRATIONS: Record<string, Migration> = {
       await sql`CREATE UNIQUE INDEX parking_credit_ledger_one_return ON parking_credit_ledger (settlement_id) WHERE kind = 'returned'`.execute(db);
     },
   },
+  '0014_parking_push_keys': {
+    async up(db: Kysely<unknown>) {
+      // Keys of occupancy pushes (Idempotency-Key): a push retried under its key is applied once.
+      await db.schema
+        .createTable('parking_push_keys')
+        .addColumn('lot_id', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('parking_push_keys_pk', ['lot_id', 'key'])
+        .execute();
+    },
+  },
 };

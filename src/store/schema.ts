@@ -32,6 +32,14 @@ export interface StoreSchema {
   parking_credit_ledger: ParkingCreditLedgerTable;
   parking_credit_settled: ParkingCreditSettledTable;
   parking_driver_counters: ParkingDriverCounterTable;
+  parking_push_keys: ParkingPushKeyTable;
+}
+
+/** The key of an occupancy push already applied, per lot. */
+export interface ParkingPushKeyTable {
+  lot_id: string;
+  key: string;
+  at: string;
 }
 
 export interface OrganisationTable {

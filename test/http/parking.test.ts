@@ -253,6 +253,14 @@ describe.each(STORE_BACKENDS)('smart parking on $name', ({ databaseUrl }) => {
     const fresh = await parkSystem.inject({ method: 'POST', url, payload: { counts: { standard: 1 } } });
     expect(fresh.json().live.spaces.standard).toEqual({ total: 10, free: 9 });
     await parkSystem.inject({ method: 'POST', url, payload: { counts: { standard: 8 } } });
+    // A gate that retries a push after a lost answer sends the same Idempotency-Key: the entries count once.
+    const retried = async () => parkSystem.inject({ method: 'POST', url, payload: { events: [{ kind: 'entry' }, { kind: 'entry' }] }, headers: { 'idempotency-key': 'gate-3:batch-41' } });
+    const once = await retried();
+    expect([once.statusCode, once.headers['idempotent-replayed'], once.json().live.spaces.standard.free]).toEqual([200, undefined, 0]);
+    const twice = await retried();
+    expect([twice.statusCode, twice.headers['idempotent-replayed'], twice.json().replayed, twice.json().live.spaces.standard.free]).toEqual([200, 'true', true, 0]);
+    const exits = await parkSystem.inject({ method: 'POST', url, payload: { events: [{ kind: 'exit' }, { kind: 'exit' }] }, headers: { 'idempotency-key': 'gate-3:batch-42' } });
+    expect(exits.json().live.spaces.standard.free).toBe(2);
 
     // A reservation covering now keeps its place free for its driver.
     const now = Date.now();

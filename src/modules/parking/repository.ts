@@ -56,10 +56,18 @@ export class ParkingRepository {
    * figure unless something later has been applied already (a count that arrives late is stale), event deltas move
    * it (never below zero), and each type's last event time only moves forward.
    */
-  async applyOccupancy(lotId: string, counts: Map<SpaceType, number>, deltas: Map<SpaceType, number>, at: string, countAt: string): Promise<void> {
-    await this.store.db.transaction().execute(async (tx) => {
+  async applyOccupancy(lotId: string, counts: Map<SpaceType, number>, deltas: Map<SpaceType, number>, at: string, countAt: string, key: string | null = null): Promise<boolean> {
+    return this.store.db.transaction().execute(async (tx) => {
       const types = [...new Set([...counts.keys(), ...deltas.keys()])];
-      if (types.length === 0) return;
+      if (types.length === 0) return true;
+      if (key !== null) {
+        // The push's key is claimed in the same transaction: a retry finds it taken and changes nothing. Keys are
+        // kept a week (a lot's system retries within minutes).
+        const now = new Date().toISOString();
+        await tx.deleteFrom('parking_push_keys').where('lot_id', '=', lotId).where('at', '<', new Date(Date.now() - 7 * 86400_000).toISOString()).execute();
+        const claimed = await tx.insertInto('parking_push_keys').values({ lot_id: lotId, key, at: now }).onConflict((oc) => oc.doNothing()).executeTakeFirst();
+        if (Number(claimed.numInsertedOrUpdatedRows ?? 0) !== 1) return false;
+      }
       await tx
         .insertInto('parking_occupancy')
         // '' sorts before every time: a type's first count is never taken for stale.
@@ -80,6 +88,7 @@ export class ParkingRepository {
           .where('space_type', '=', t)
           .execute();
       }
+      return true;
     });
   }
 

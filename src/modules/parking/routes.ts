@@ -86,12 +86,17 @@ export const parkingRoutes: FastifyPluginAsyncTypebox<{ parking: ParkingService;
   app.post('/parking/lots/:id/occupancy', {
     schema: {
       tags: ['parking'],
-      summary: "Push occupancy counts or entry/exit events, with the lot's own system's application token",
+      summary: "Push occupancy counts or entry/exit events, with the lot's own system's application token; with Idempotency-Key a retried push is applied once (Idempotent-Replayed: true)",
       params: LotParams,
+      headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }),
       body: OccupancyBody,
       response: { 200: AnyObject, ...errors },
     },
-  }, async (req) => parking.pushOccupancy(req.actor, req.params.id, req.body));
+  }, async (req, reply) => {
+    const r = await parking.pushOccupancy(req.actor, req.params.id, { ...req.body, key: req.headers['idempotency-key'] ?? null });
+    if ('replayed' in r) reply.header('idempotent-replayed', 'true');
+    return r;
+  });
 
   app.get('/parking/lots/:id/quote', {
     schema: {

@@ -93,6 +93,8 @@ export interface NewLot {
 
 /** A push from a lot's own system: absolute counts per space type and/or entry and exit events. */
 export interface OccupancyPush {
+  /** The sender's key for this push (Idempotency-Key): a push retried with it is applied once. */
+  key?: string | null;
   at?: string;
   counts?: Partial<Record<SpaceType, number>>;
   events?: { kind: 'entry' | 'exit'; spaceType?: SpaceType; at?: string }[];
@@ -229,10 +231,11 @@ export class ParkingService {
 
   /**
    * Applies a push from the lot's own connected system (its application token, ingest scope): counts replace
-   * the occupied figures, entry and exit events move them. Any other system or person is refused.
+   * the occupied figures, entry and exit events move them. Any other system or person is refused. A push sent
+   * again under the same key (a gate retrying after a lost answer) is applied once; `replayed` says so.
    */
   async pushOccupancy(actor: Actor, id: string, push: OccupancyPush) {
-    const detail = { lot: id, counts: push.counts ?? null, events: push.events?.length ?? 0 };
+    const detail = { lot: id, counts: push.counts ?? null, events: push.events?.length ?? 0, key: push.key ?? null };
     return this.audited(actor, 'parking.occupancy', detail, () => this.applyPush(actor, id, push));
   }
 
@@ -261,7 +264,8 @@ export class ParkingService {
     }
     if (counts.size === 0 && deltas.size === 0) fail('VALIDATION_FAILED', { reason: 'send counts or events' });
     const at = new Date(latest).toISOString();
-    await this.repo.applyOccupancy(lot.id, counts, deltas, at, new Date(countAt).toISOString());
+    const applied = await this.repo.applyOccupancy(lot.id, counts, deltas, at, new Date(countAt).toISOString(), push.key ?? null);
+    if (!applied) return { ...(await this.lot(lot.id)), replayed: true };
     await this.board.refresh(lot.id, 'occupancy');
     // The system's last push time (its connection status) moves at most every 10 s, not on every push.
     if (nowMs - (this.touched.get(lot.system_code) ?? 0) > 10_000) {
