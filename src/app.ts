@@ -13,6 +13,7 @@ import { seedDemo } from './modules/demo/seed.ts';
 import { hubRoutes } from './modules/hub/routes.ts';
 import { ingestRoutes } from './modules/ingest/routes.ts';
 import { organisationRoutes } from './modules/organisations/routes.ts';
+import { ExportSlots } from './modules/query/export-slots.ts';
 import { queryRoutes } from './modules/query/routes.ts';
 import { auditRoutes } from './modules/audit/routes.ts';
 import { identityRoutes } from './modules/identity/routes.ts';
@@ -29,6 +30,8 @@ import { openPlatform, type Platform } from './platform.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
+    /** Slots of the whole-dataset exports running now. */
+    exportSlots: ExportSlots;
     platform: Platform;
   }
 }
@@ -68,6 +71,7 @@ export async function buildApp(config: Config, opts: { platform?: Platform; stor
   // Stage 1: infrastructure.
   const platform = opts.platform ?? (await openPlatform(config, { storeSchema: opts.storeSchema }));
   app.decorate('platform', platform);
+  app.decorate('exportSlots', new ExportSlots(config.exportsPerCaller, config.exportsMax));
   if (!opts.platform) app.addHook('onClose', async () => platform.close());
   if (opts.seed !== false && config.demo !== 'none') await seedDemo(platform, config.demo, { onlyIfEmpty: true, log: (m) => app.log.info(m) });
 
@@ -130,7 +134,7 @@ export async function buildApp(config: Config, opts: { platform?: Platform; stor
       await api.register(hubRoutes, { hub: platform.hub });
       await api.register(organisationRoutes, { orgs: platform.orgs, audited });
       await api.register(catalogueRoutes, { catalogue: platform.catalogue });
-      await api.register(queryRoutes, { query: platform.query, maxPageSize: config.maxPageSize });
+      await api.register(queryRoutes, { query: platform.query, maxPageSize: config.maxPageSize, exports: app.exportSlots });
       await api.register(ingestRoutes, { ingest: platform.ingest, catalogue: platform.catalogue });
       await api.register(sharingRoutes, { sharing: platform.sharing });
       await api.register(portalRoutes, { portal: platform.portal, plans: platform.plans });

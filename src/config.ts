@@ -55,6 +55,9 @@ export interface Config {
   sqlMaxRows: number;
   /** Most bytes (as JSON) of the rows a datastore_search_sql query returns; the rows stop before the cap. */
   sqlMaxBytes: number;
+  /** Whole-dataset exports and downloads running at once per caller (person, system or anonymous address), and in all. */
+  exportsPerCaller: number;
+  exportsMax: number;
   /** Minutes between automatic signed checkpoints of the audit trail (0: only on demand). */
   auditCheckpointMinutes: number;
   /** Directory of the built web shell, served at '/'. */
@@ -211,6 +214,8 @@ export function loadConfig(opts: { env?: Source; cwd?: string } = {}): Config {
     sqlTimeoutMs: int(src, 'XMCITY_SQL_TIMEOUT_MS', 5000, 100, 600_000),
     sqlMaxRows: int(src, 'XMCITY_SQL_MAX_ROWS', 32_000, 1, 1_000_000),
     sqlMaxBytes: int(src, 'XMCITY_SQL_MAX_BYTES', 16 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+    exportsPerCaller: int(src, 'XMCITY_EXPORTS_PER_CALLER', 2, 1, 100),
+    exportsMax: int(src, 'XMCITY_EXPORTS_MAX', 8, 1, 1000),
     auditCheckpointMinutes: int(src, 'XMCITY_AUDIT_CHECKPOINT_MINUTES', 60, 0, 7 * 24 * 60),
     webDir: resolve(cwd, str(src, 'XMCITY_WEB_DIR', 'web/dist')),
     parkingSliceMinutes: Number(oneOf(src, 'XMCITY_PARKING_SLICE_MINUTES', ['5', '10', '15', '20', '30', '60'] as const, '30')),
@@ -230,7 +235,7 @@ const KNOWN_KEYS = [
   'XMCITY_DATA_DIR', 'DATABASE_URL', 'HOST', 'PORT', 'XMCITY_LOG_LEVEL', 'XMCITY_DEMO', 'XMCITY_MAX_INGEST_BYTES',
   'XMCITY_MAX_LINE_BYTES', 'XMCITY_LAKE_MEMORY', 'XMCITY_LAKE_THREADS', 'XMCITY_MAX_PAGE', 'XMCITY_MAX_OFFSET', 'XMCITY_WEB_DIR',
   'XMCITY_PASSWORD_COST', 'XMCITY_SECURE_COOKIES', 'XMCITY_PUBLIC_URL', 'XMCITY_TRUST_PROXY', 'XMCITY_AUDIT_CHECKPOINT_MINUTES', 'XMCITY_ANON_RPM', 'XMCITY_TOKEN_RPM',
-  'XMCITY_SQL_TIMEOUT_MS', 'XMCITY_SQL_MAX_ROWS', 'XMCITY_SQL_MAX_BYTES',
+  'XMCITY_SQL_TIMEOUT_MS', 'XMCITY_SQL_MAX_ROWS', 'XMCITY_SQL_MAX_BYTES', 'XMCITY_EXPORTS_PER_CALLER', 'XMCITY_EXPORTS_MAX',
   'XMCITY_PARKING_SETTLE_AT', 'XMCITY_PARKING_SNAPSHOT_MINUTES', 'XMCITY_PARKING_MAX_ACTIVE_PER_DRIVER', 'XMCITY_PARKING_SYSTEM',
   'XMCITY_PARKING_SLICE_MINUTES', 'XMCITY_PARKING_HOLD_MINUTES', 'XMCITY_PARKING_SILENT_MINUTES', 'XMCITY_PARKING_NO_SHOW_MINUTES',
   'XMCITY_PARKING_CREDIT_MIN_SCORE', 'XMCITY_PARKING_CREDIT_ARREARS_LIMIT_FEN',

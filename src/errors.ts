@@ -35,6 +35,7 @@ export const ERRORS = {
   SQL_REFUSED: { status: 403, message: 'The SQL was refused: {reason}' },
   SQL_INVALID: { status: 400, message: 'The SQL could not be run: {reason}' },
   SQL_TIMEOUT: { status: 400, message: 'The query ran longer than {seconds} s and was stopped; narrow it or aggregate first' },
+  EXPORTS_BUSY: { status: 429, message: 'Too many downloads at once: {reason}' },
   TOO_MANY_REQUESTS: { status: 429, message: 'Too many requests from {who}; retry in {retryAfter} s' },
   AUDIT_UNAVAILABLE: { status: 503, message: 'The access could not be written to the audit trail, so it was refused; retry later' },
   USER_NOT_FOUND: { status: 404, message: 'No account {id} that you may manage' },

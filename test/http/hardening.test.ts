@@ -184,4 +184,40 @@ describe('hardening', () => {
       await other.close();
     }
   });
+
+  it('runs a few downloads at once per caller and gives the slot back when a download ends or is abandoned', async () => {
+    const open = (await app.platform.catalogue.all()).find((d) => d.openType === 'open' && d.validRecords > 1000)!;
+    const url = `/api/v1/datasets/${open.code}/download.csv`;
+    const slots = app.exportSlots;
+    expect(slots.inUse).toBe(0);
+    // Two downloads of this address are running (taken by hand here): a third is refused with a clear 429.
+    const held = [slots.take('ip:10.9.0.7'), slots.take('ip:10.9.0.7')];
+    const busy = await app.inject({ url, remoteAddress: '10.9.0.7' });
+    expect([busy.statusCode, busy.json().error.code, busy.headers['retry-after']]).toEqual([429, 'EXPORTS_BUSY', '30']);
+    expect((await app.inject({ url, remoteAddress: '10.9.0.8' })).statusCode).toBe(200);
+    for (const release of held) release();
+    const settled = async () => {
+      for (let i = 0; i < 100 && slots.inUse > 0; i++) await new Promise((r) => setTimeout(r, 20));
+      return slots.inUse;
+    };
+    const done = await app.inject({ url, remoteAddress: '10.9.0.7' });
+    expect(done.statusCode).toBe(200);
+    expect(await settled()).toBe(0);
+    // A client that goes away mid-download gives its slot back.
+    const address = app.server.address() as { port: number } | null;
+    const port = address?.port ?? new URL(await app.listen({ port: 0, host: '127.0.0.1' })).port;
+    await new Promise<void>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path: `/api/v1/datasets/${open.code}/download.xlsx` }, (res) => {
+        res.once('data', () => {
+          req.destroy();
+          resolve();
+        });
+      });
+      req.on('error', () => undefined);
+      req.on('close', () => resolve());
+      req.end();
+      setTimeout(() => reject(new Error('no first byte')), 10_000);
+    });
+    expect(await settled()).toBe(0);
+  });
 });

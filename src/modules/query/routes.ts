@@ -1,7 +1,9 @@
 import { Readable } from 'node:stream';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { AnyObject, DatasetParams, authErrors as dataErrors } from '../../http/schemas.ts';
 import { jsonArray, xlsxWorkbook } from './file-formats.ts';
+import type { ExportSlots } from './export-slots.ts';
 import type { QueryService } from './service.ts';
 
 
@@ -20,7 +22,23 @@ const CONTENT_TYPES = {
 } as const;
 
 /** HTTP routes of record reads: pages, exports, aggregates and the change feed. */
-export const queryRoutes: FastifyPluginAsyncTypebox<{ query: QueryService; maxPageSize: number }> = async (app, { query, maxPageSize }) => {
+export const queryRoutes: FastifyPluginAsyncTypebox<{ query: QueryService; maxPageSize: number; exports: ExportSlots }> = async (app, { query, maxPageSize, exports }) => {
+  /**
+   * Streams an export under one of the caller's export slots (a person or system, or an anonymous address), given
+   * back when the stream closes — finished, failed or abandoned by the client.
+   */
+  const exporting = async (req: FastifyRequest, start: () => Promise<AsyncIterable<Uint8Array>>): Promise<Readable> => {
+    const release = exports.take(req.actor.kind === 'anonymous' ? `ip:${req.ip}` : `${req.actor.kind}:${req.actor.id}`);
+    try {
+      const body = Readable.from(await start());
+      body.once('close', release);
+      return body;
+    } catch (e) {
+      release();
+      throw e;
+    }
+  };
+
   app.get('/datasets/:code/records', {
     schema: {
       tags: ['query'],
@@ -54,12 +72,17 @@ export const queryRoutes: FastifyPluginAsyncTypebox<{ query: QueryService; maxPa
       return page;
     }
     const fmt = format as keyof typeof CONTENT_TYPES;
-    const { dataset, stream } = await query.export(req.actor, req.params.code, { ...q, limit: req.query.limit }, fmt);
+    let code = req.params.code;
+    const body = await exporting(req, async () => {
+      const { dataset, stream } = await query.export(req.actor, req.params.code, { ...q, limit: req.query.limit }, fmt);
+      code = dataset.code;
+      return stream;
+    });
     const ext = fmt === 'ndjson' ? 'ndjson' : fmt;
     return reply
       .type(CONTENT_TYPES[fmt])
-      .header('content-disposition', `attachment; filename="${dataset.code}.${ext}"`)
-      .send(Readable.from(stream));
+      .header('content-disposition', `attachment; filename="${code}.${ext}"`)
+      .send(body);
   });
 
   app.get('/datasets/:code/download.:ext', {
@@ -78,12 +101,16 @@ export const queryRoutes: FastifyPluginAsyncTypebox<{ query: QueryService; maxPa
   }, async (req, reply) => {
     const ext = req.params.ext as 'csv' | 'json' | 'ndjson' | 'parquet' | 'xlsx';
     const lakeFormat = ext === 'json' || ext === 'xlsx' ? 'ndjson' : ext;
-    const { dataset, stream, fields } = await query.export(req.actor, req.params.code, req.query, lakeFormat);
-    const body = ext === 'json' ? jsonArray(stream) : ext === 'xlsx' ? xlsxWorkbook(stream, fields) : stream;
+    let code = req.params.code;
+    const body = await exporting(req, async () => {
+      const { dataset, stream, fields } = await query.export(req.actor, req.params.code, req.query, lakeFormat);
+      code = dataset.code;
+      return ext === 'json' ? jsonArray(stream) : ext === 'xlsx' ? xlsxWorkbook(stream, fields) : stream;
+    });
     return reply
       .type(DOWNLOAD_TYPES[ext])
-      .header('content-disposition', `attachment; filename="${dataset.code}.${ext}"`)
-      .send(Readable.from(body));
+      .header('content-disposition', `attachment; filename="${code}.${ext}"`)
+      .send(body);
   });
 
   app.get('/datasets/:code/access', {
