@@ -99,8 +99,8 @@ export function cellText(v: unknown): string {
   return String(v);
 }
 
-/** Integer fen (分) as yuan: 1250 → "¥12.50". */
+/** Integer fen (分) as yuan: 1250 → "¥12.50", −600 → "−¥6.00". */
 export function formatYuan(fen: number | null | undefined): string {
   if (isNil(fen) || Number.isNaN(fen)) return '—';
-  return `¥${numberFormat('yuan', { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(fen / 100)}`;
+  return `${fen < 0 ? '−' : ''}¥${numberFormat('yuan', { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(Math.abs(fen) / 100)}`;
 }
