@@ -80,7 +80,7 @@ export async function openPlatform(config: Config, opts: { storeSchema?: string;
   const identity = new IdentityService(identityRepo, orgs, new PasswordProvider(identityRepo, signIn), signIn);
   const sharing = new SharingService(new SharingRepository(store), catalogue, orgs, audit);
   await sharing.loadCalendar();
-  for (const year of await sharing.calendarGaps()) {
+  for (const year of sharing.calendarGaps()) {
     log(`calendar: no holiday arrangement for ${year} is loaded, so its public holidays count as working days (workflow clocks, off-peak windows); a platform admin loads the State Council's notice with PUT /api/v1/calendar/:day`);
   }
   const access = new AccessService(sharing, audit, PlatformSecret.load(config.dataDir));

@@ -486,16 +486,17 @@ export class DuckDbLake implements Lake {
       let fh: FileHandle | null = null;
       try {
         let pos = 0;
+        let buf = Buffer.allocUnsafe(CHUNK_TARGET);
         for (;;) {
           const finished = done; // read before the file: bytes written before the end are seen below
           if (failure) throw failure;
           fh ??= await open(tmp, 'r').catch(() => null);
           if (fh) {
-            const buf = Buffer.allocUnsafe(CHUNK_TARGET);
             const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
             if (bytesRead > 0) {
               pos += bytesRead;
               yield buf.subarray(0, bytesRead);
+              buf = Buffer.allocUnsafe(CHUNK_TARGET); // the reader keeps the one just sent
               continue;
             }
           }

@@ -76,9 +76,10 @@ export function publishedFields(d: Dataset): FieldSpec[] {
 /** A CKAN package dict for a published dataset. */
 export function packageDict(d: Dataset, org: { code: string; name: string; nameEn: string }, base: string) {
   const res = resources(d, base);
+  const license = licenseOf(d, base);
   return {
     id: packageId(d.code), name: packageName(d.code), title: d.name, notes: d.summary, type: 'dataset', state: 'active', private: false,
-    isopen: d.openType === 'open', license_id: licenseOf(d, base).id, license_title: licenseOf(d, base).title, license_url: licenseOf(d, base).url,
+    isopen: d.openType === 'open', license_id: license.id, license_title: license.title, license_url: license.url,
     author: org.name, author_email: null, maintainer: org.name, maintainer_email: null, url: `${base}/portal/datasets/${d.code}`, version: String(d.schemaVersion),
     metadata_created: d.createdAt, metadata_modified: d.lastIngestAt && d.lastIngestAt > d.updatedAt ? d.lastIngestAt : d.updatedAt,
     owner_org: orgId(d.orgCode), organization: organizationDict(org),

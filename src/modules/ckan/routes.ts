@@ -5,8 +5,7 @@ import { CkanError, toCkanError, type CkanService } from './service.ts';
 export function baseUrl(req: FastifyRequest): string {
   // The configured public address; else the request's own scheme and host, which honour X-Forwarded-Proto / -Host
   // only when a trusted proxy is configured (a forged header must not plant links in cached answers).
-  const configured = (req.server as FastifyInstance & { platform?: { config: { publicUrl: string | null } } }).platform?.config.publicUrl;
-  return configured ?? `${req.protocol}://${req.host || 'localhost'}`;
+  return req.server.platform.config.publicUrl ?? `${req.protocol}://${req.host || 'localhost'}`;
 }
 
 /**

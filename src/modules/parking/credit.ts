@@ -7,7 +7,7 @@ import { requireAccess } from '../access/policy.ts';
 import type { OrganisationService } from '../organisations/service.ts';
 import type { QueryService } from '../query/service.ts';
 import type { ParkingHub } from './hub.ts';
-import { eventTime, isPlate, normalisePlate, parseInstant } from './inputs.ts';
+import { canonicalPlate, eventTime, normalisePlate, parseInstant } from './inputs.ts';
 import { requireLotSystem } from './lot-system.ts';
 import type { LotRow } from './repository.ts';
 import { PARKING_ORG } from './service.ts';
@@ -96,7 +96,7 @@ export class CreditService {
       }
       const rows: { plate: string; score: number }[] = [];
       for (const r of page.items as Record<string, unknown>[]) {
-        const plate = typeof r[plateField] === 'string' && isPlate(r[plateField] as string) ? normalisePlate(r[plateField] as string) : '';
+        const plate = typeof r[plateField] === 'string' ? (canonicalPlate(r[plateField] as string) ?? '') : '';
         const score = Number(r[scoreField]);
         if (!plate || !Number.isInteger(score) || score < 0 || score > 1000) skipped++;
         else rows.push({ plate, score });

@@ -57,9 +57,7 @@ const PLATE = new RegExp(`^[${PLATE_PROVINCES}][A-HJ-NP-Z][A-HJ-NP-Z0-9]{4,5}[A-
  * characters into the sessions dataset.
  */
 export function normalisePlate(input: string): string {
-  const p = input.normalize('NFKC').replace(/[\s·•・.\-]/gu, '').toUpperCase();
-  if (!PLATE.test(p)) fail('VALIDATION_FAILED', { reason: `${shown(input.slice(0, 20))} is not a number plate such as 闽D12345 or 闽DD12345 (new energy)` });
-  return p;
+  return canonicalPlate(input) ?? fail('VALIDATION_FAILED', { reason: `${shown(input.slice(0, 20))} is not a number plate such as 闽D12345 or 闽DD12345 (new energy)` });
 }
 
 /** A string quoted for a message, with control and direction characters escaped (they would reorder the text). */
@@ -71,9 +69,4 @@ function shown(s: string): string {
 export function canonicalPlate(input: string): string | null {
   const p = input.normalize('NFKC').replace(/[\s·•・.\-]/gu, '').toUpperCase();
   return PLATE.test(p) ? p : null;
-}
-
-/** Whether a string is a plate normalisePlate would accept (for skipping bad rows of a loaded dataset). */
-export function isPlate(input: string): boolean {
-  return canonicalPlate(input) !== null;
 }

@@ -439,7 +439,7 @@ export class ParkingService {
       if (now >= r.ends_at || r.status !== 'confirmed') return this.refuse(actor, id, now >= r.ends_at ? 'checked in after its window' : 'checked in');
       // Arriving early is fine within a margin; a check-in hours ahead would dodge the no-show release of the window.
       const opensMs = Date.parse(r.starts_at) - EARLY_CHECK_IN_MINUTES * 60_000;
-      if (nowMs < opensMs) fail('CHECK_IN_TOO_EARLY', { id, from: TimeSlices.label(opensMs, Date.parse(r.ends_at)).split('–')[0], minutes: EARLY_CHECK_IN_MINUTES });
+      if (nowMs < opensMs) fail('CHECK_IN_TOO_EARLY', { id, from: TimeSlices.instant(opensMs), minutes: EARLY_CHECK_IN_MINUTES });
       if (!(await this.repo.transition(r.id, ['confirmed'], 'checked_in', now, { patch: { checked_in_at: now } }))) return this.refuse(actor, id, 'checked in');
       return this.afterStep(actor, id);
     });

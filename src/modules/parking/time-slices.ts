@@ -48,11 +48,15 @@ export class TimeSlices {
     return Math.ceil(ms / this.ms) * this.ms;
   }
 
+  /** An instant in Beijing time as a person reads it: "06-02 14:00". */
+  static instant(ms: number): string {
+    return new Date(ms + BEIJING_OFFSET_MS).toISOString().slice(5, 16).replace('T', ' ');
+  }
+
   /** A window in Beijing time as a person reads it: "06-02 14:00–16:00" (the date repeated when it ends on another day). */
   static label(startMs: number, endMs: number): string {
-    const fmt = (ms: number) => new Date(ms + BEIJING_OFFSET_MS).toISOString().slice(5, 16).replace('T', ' ');
-    const a = fmt(startMs);
-    const b = fmt(endMs);
+    const a = TimeSlices.instant(startMs);
+    const b = TimeSlices.instant(endMs);
     return a.slice(0, 5) === b.slice(0, 5) ? `${a}–${b.slice(6)}` : `${a}–${b}`;
   }
 }

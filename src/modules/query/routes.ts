@@ -27,12 +27,13 @@ export const queryRoutes: FastifyPluginAsyncTypebox<{ query: QueryService; maxPa
    * Streams an export under one of the caller's export slots (a person or system, or an anonymous address), given
    * back when the stream closes — finished, failed or abandoned by the client.
    */
-  const exporting = async (req: FastifyRequest, start: () => Promise<AsyncIterable<Uint8Array>>): Promise<Readable> => {
+  const exporting = async (req: FastifyRequest, start: () => Promise<{ code: string; stream: AsyncIterable<Uint8Array> }>): Promise<{ code: string; body: Readable }> => {
     const release = exports.take(req.actor.kind === 'anonymous' ? `ip:${req.ip}` : `${req.actor.kind}:${req.actor.id}`);
     try {
-      const body = Readable.from(await start());
+      const { code, stream } = await start();
+      const body = Readable.from(stream);
       body.once('close', release);
-      return body;
+      return { code, body };
     } catch (e) {
       release();
       throw e;
@@ -72,11 +73,9 @@ export const queryRoutes: FastifyPluginAsyncTypebox<{ query: QueryService; maxPa
       return page;
     }
     const fmt = format as keyof typeof CONTENT_TYPES;
-    let code = req.params.code;
-    const body = await exporting(req, async () => {
+    const { code, body } = await exporting(req, async () => {
       const { dataset, stream } = await query.export(req.actor, req.params.code, { ...q, limit: req.query.limit }, fmt);
-      code = dataset.code;
-      return stream;
+      return { code: dataset.code, stream };
     });
     const ext = fmt === 'ndjson' ? 'ndjson' : fmt;
     return reply
@@ -101,11 +100,9 @@ export const queryRoutes: FastifyPluginAsyncTypebox<{ query: QueryService; maxPa
   }, async (req, reply) => {
     const ext = req.params.ext as 'csv' | 'json' | 'ndjson' | 'parquet' | 'xlsx';
     const lakeFormat = ext === 'json' || ext === 'xlsx' ? 'ndjson' : ext;
-    let code = req.params.code;
-    const body = await exporting(req, async () => {
+    const { code, body } = await exporting(req, async () => {
       const { dataset, stream, fields } = await query.export(req.actor, req.params.code, req.query, lakeFormat);
-      code = dataset.code;
-      return ext === 'json' ? jsonArray(stream) : ext === 'xlsx' ? xlsxWorkbook(stream, fields) : stream;
+      return { code: dataset.code, stream: ext === 'json' ? jsonArray(stream) : ext === 'xlsx' ? xlsxWorkbook(stream, fields) : stream };
     });
     return reply
       .type(DOWNLOAD_TYPES[ext])

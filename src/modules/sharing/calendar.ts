@@ -25,6 +25,12 @@ export class WorkCalendar {
     this.overrides = new Map([...days].map((d) => [d.day, d.kind]));
   }
 
+  /** Whether any override (a holiday or a make-up working day) falls in a year. */
+  hasYear(year: number): boolean {
+    for (const day of this.overrides.keys()) if (day.startsWith(`${year}-`)) return true;
+    return false;
+  }
+
   /** Whether a Beijing calendar day is a working day. */
   isWorkingDay(day: string): boolean {
     const o = this.overrides.get(day);

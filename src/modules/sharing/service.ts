@@ -101,11 +101,10 @@ export class SharingService {
    * Years whose holiday arrangement is missing from the calendar: this year, and from November the next (the State
    * Council publishes it late in the year before). Without it, holidays count as working days.
    */
-  async calendarGaps(now = new Date()): Promise<number[]> {
+  calendarGaps(now = new Date()): number[] {
     const year = Number(beijingDay(now).slice(0, 4));
     const wanted = Number(beijingDay(now).slice(5, 7)) >= 11 ? [year, year + 1] : [year];
-    const days = await this.repo.calendar();
-    return wanted.filter((y) => !days.some((d) => d.day.startsWith(`${y}-`)));
+    return wanted.filter((y) => !this.calendar.hasYear(y));
   }
 
   /** A request as the API shows it, with the organisations' names and, once granted, the grant's state. */
